@@ -10,7 +10,10 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum TensorError {
     /// Two shapes had to agree and did not: `{shape_mismatch, Expected, Got}`.
-    ShapeMismatch { expected: Vec<usize>, got: Vec<usize> },
+    ShapeMismatch {
+        expected: Vec<usize>,
+        got: Vec<usize>,
+    },
     /// A shape is invalid on its own (wrong element count, bad axis, ...):
     /// `{invalid_shape, Reason}`.
     InvalidShape(String),
