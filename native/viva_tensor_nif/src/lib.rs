@@ -1,2 +1,34 @@
-//! rustler glue: resources, term conversion, error mapping, scheduling.
-rustler::init!("viva_tensor_nif");
+//! rustler glue between `viva_tensor_core` and the BEAM.
+//!
+//! - [`resource`]: the tensor handle and zero-copy binary owner
+//! - [`decode`] / [`error`]: term conversion and error mapping
+//! - [`create`], [`convert`], [`views`], [`meta`]: the NIFs, by concern
+//!
+//! Every data-touching NIF exists twice (`name` and `name_dirty`, see
+//! [`dual`]); the Erlang module `vtensor` chooses by size.
+
+mod atoms;
+mod convert;
+mod create;
+mod decode;
+mod dual;
+mod error;
+mod meta;
+mod resource;
+mod views;
+
+/// Panics are caught at the NIF boundary and returned as
+/// `{error, {internal, Msg}}`; the default hook would also print a
+/// backtrace into the VM's stderr. Print one line instead.
+fn on_load(_env: rustler::Env, _info: rustler::Term) -> bool {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("viva_tensor: internal panic{location} (returned as {{error, {{internal, _}}}})");
+    }));
+    true
+}
+
+rustler::init!("viva_tensor_nif", load = on_load);

@@ -1,0 +1,48 @@
+# viva_tensor — the commands a newcomer needs.
+#   make demo    a short tour of the library (builds what it needs)
+#   make test    every test: cargo, EUnit/PropEr, Gleam (when gleam is on PATH), mix
+#   make bench   benchmarks (not timed tests)
+#   make lint    clippy, rustfmt check, erlc warnings as errors
+.PHONY: all nif build test test-rust test-erlang test-gleam test-mix demo lint clean
+
+REBAR3 ?= rebar3
+export MIX_REBAR3 ?= $(shell command -v $(REBAR3))
+
+all: build
+
+nif:
+	sh native/build_nif.sh
+
+build:
+	$(REBAR3) compile
+
+test: test-rust test-erlang test-gleam test-mix
+	@echo "make test: all suites passed"
+
+test-rust:
+	cargo test --workspace
+
+test-erlang: build
+	$(REBAR3) eunit
+
+test-gleam: nif
+	@if command -v gleam >/dev/null 2>&1; then \
+		gleam test; \
+	else \
+		echo "SKIPPED: Gleam tests (no 'gleam' on PATH; install Gleam 1.17 to run them)"; \
+	fi
+
+test-mix: nif
+	cd test/mix_smoke && MIX_ENV=test mix test
+
+demo: build
+	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa examples -eval 'demo_tour:main(), halt().'
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo fmt --all -- --check
+	$(REBAR3) compile
+
+clean:
+	cargo clean
+	rm -rf _build build priv/*.so test/mix_smoke/_build test/mix_smoke/deps
