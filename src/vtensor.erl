@@ -17,7 +17,7 @@
 
 -export([
     from_list/1, from_list/2, from_list/3,
-    from_binary/3, to_binary/1, to_list/1, to_nested_list/1,
+    from_binary/3, to_binary/1, to_list/1, to_float_list/1, to_nested_list/1,
     zeros/1, zeros/2, ones/1, ones/2, full/2, full/3,
     eye/1, eye/2, eye/3, arange/1, arange/2, arange/3, arange/4,
     linspace/3, linspace/4,
@@ -175,7 +175,7 @@ arange(Start, Stop, Step) -> arange(Start, Stop, Step, f32).
 -spec arange(number(), number(), number(), dtype()) -> result(tensor()).
 arange(Start, Stop, Step, Dtype) ->
     case is_number(Start) andalso is_number(Stop) andalso is_number(Step)
-        andalso Step =/= 0 andalso abs((Stop - Start) / Step) > ?DIRTY_ELEMS of
+        andalso Step /= 0 andalso abs((Stop - Start) / Step) > ?DIRTY_ELEMS of
         true -> viva_tensor_nif:arange_dirty(Start, Stop, Step, Dtype);
         false -> viva_tensor_nif:arange(Start, Stop, Step, Dtype)
     end.
@@ -248,6 +248,15 @@ to_list(T) ->
     case viva_tensor_nif:size(T) > ?DIRTY_LIST_ELEMS of
         true -> viva_tensor_nif:to_list_dirty(T, false);
         false -> viva_tensor_nif:to_list(T, false)
+    end.
+
+%% @doc As {@link to_list/1}, but a NaN or infinite element gives
+%% `{error, {non_finite, _}}' instead of an atom, so the result is all floats.
+-spec to_float_list(tensor()) -> result([float()]).
+to_float_list(T) ->
+    case viva_tensor_nif:size(T) > ?DIRTY_LIST_ELEMS of
+        true -> viva_tensor_nif:to_list_dirty(T, true);
+        false -> viva_tensor_nif:to_list(T, true)
     end.
 
 %% @doc The elements as nested lists following the shape (a rank-0 tensor
