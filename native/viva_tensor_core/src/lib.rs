@@ -14,6 +14,7 @@ pub mod error;
 pub mod layout;
 pub mod memory;
 pub mod random;
+pub mod reaper;
 pub mod storage;
 pub mod tensor;
 pub mod view;

@@ -87,6 +87,11 @@ impl Storage {
 
 impl Drop for Storage {
     fn drop(&mut self) {
+        // The bytes leave the account now: no tensor can reach them any
+        // more. A large buffer is then returned to the OS by the reaper
+        // thread within milliseconds (see `reaper`).
         memory::record_free(self.accounted);
+        let buffer = std::mem::replace(&mut self.buffer, Buffer::F32(Vec::new()));
+        crate::reaper::release(buffer);
     }
 }

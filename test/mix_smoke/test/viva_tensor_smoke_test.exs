@@ -1,0 +1,33 @@
+defmodule VivaTensorSmokeTest do
+  use ExUnit.Case, async: true
+
+  test "the native library is loaded" do
+    assert :viva_tensor_nif.load_status() == :ok
+  end
+
+  test "create, view and read back" do
+    {:ok, t} = :vtensor.from_list([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert :vtensor.shape(t) == [2, 3]
+    assert :vtensor.dtype(t) == :f32
+    {:ok, tt} = :vtensor.transpose(t)
+    assert {:ok, [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]} = :vtensor.to_nested_list(tt)
+    assert {:ok, true} = :vtensor.shares_storage(t, tt)
+  end
+
+  test "binaries round-trip with Elixir binary syntax" do
+    bin = <<1.5::float-32-little, -2.0::float-32-little>>
+    {:ok, t} = :vtensor.from_binary(bin, :f32, [2])
+    assert {:ok, ^bin} = :vtensor.to_binary(t)
+  end
+
+  test "errors are tagged tuples" do
+    assert {:error, {:invalid_shape, msg}} = :vtensor.from_list([1.0, 2.0, 3.0], [2, 2], :f32)
+    assert is_binary(msg)
+    {:ok, t} = :vtensor.zeros([2, 3])
+    assert {:error, {:shape_mismatch, [4, 4], [2, 3]}} = :vtensor.broadcast_to(t, [4, 4])
+  end
+
+  test "the application starts" do
+    assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
+  end
+end
