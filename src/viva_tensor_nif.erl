@@ -95,24 +95,24 @@ load(Path) ->
     end.
 
 load_nif(Path) ->
-    case erlang:load_nif(Path, 0) of
+    Expected = app_vsn(),
+    LoadInfo = case Expected of
+        {ok, Vsn} -> Vsn;
+        unknown -> undefined
+    end,
+    %% The library's own load callback compares LoadInfo with its version
+    %% and refuses to load on a mismatch, so the stubs stay in place.
+    case erlang:load_nif(Path, LoadInfo) of
         ok ->
-            check_version();
+            ok;
+        {error, {load, _}} when is_binary(LoadInfo) ->
+            {error, iolist_to_binary(io_lib:format(
+                "native library ~ts.so was built for another version than viva_tensor ~ts. "
+                "Rebuild it with `make nif`.", [Path, LoadInfo]))};
         {error, {Reason, Text}} ->
             {error, iolist_to_binary(io_lib:format(
                 "could not load ~ts.so (~p: ~ts). Rebuild it with `make nif`.",
                 [Path, Reason, Text]))}
-    end.
-
-check_version() ->
-    #{version := LibVsn} = build_info(),
-    case app_vsn() of
-        {ok, AppVsn} when AppVsn =/= LibVsn ->
-            {error, iolist_to_binary(io_lib:format(
-                "native library is version ~ts but viva_tensor is ~ts. "
-                "Rebuild it with `make nif`.", [LibVsn, AppVsn]))};
-        _ ->
-            ok
     end.
 
 %% The version in ebin/viva_tensor.app, read from the file: asking the

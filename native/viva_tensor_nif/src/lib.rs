@@ -17,10 +17,19 @@ mod meta;
 mod resource;
 mod views;
 
-/// Panics are caught at the NIF boundary and returned as
-/// `{error, {internal, Msg}}`; the default hook would also print a
-/// backtrace into the VM's stderr. Print one line instead.
-fn on_load(_env: rustler::Env, _info: rustler::Term) -> bool {
+/// Refuses to load when the loader expects another version (`load_info` is
+/// the application's vsn as a binary, or `undefined` to skip the check), so
+/// a stale library never replaces the stubs.
+///
+/// Also installs the panic hook: panics are caught at the NIF boundary and
+/// returned as `{error, {internal, Msg}}`; the default hook would print a
+/// backtrace into the VM's stderr, so print one line instead.
+fn on_load(_env: rustler::Env, info: rustler::Term) -> bool {
+    if let Ok(expected) = info.decode::<String>() {
+        if expected != env!("CARGO_PKG_VERSION") {
+            return false;
+        }
+    }
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
