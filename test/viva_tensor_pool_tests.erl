@@ -10,7 +10,7 @@
 
 %% Called on peer nodes, so they must be exported (and this module loaded
 %% from the same path there).
--export([slow_node_item/1, node_item/1, double/1, add/2]).
+-export([slow_node_item/1, node_item/1, double/1, add/2, tensor_double/1]).
 
 -define(POOL, viva_tensor_pool).
 
@@ -21,6 +21,14 @@ double(X) -> 2 * X.
 add(X, Y) -> X + Y.
 
 node_item(X) -> {node(), X}.
+
+%% Runs on any node: reads a tensor, returns a new one.
+tensor_double(T) ->
+    true = vtensor:is_tensor(T),
+    {ok, Bin} = vtensor:to_binary(T),
+    Doubled = << <<(2 * F):32/float-native>> || <<F:32/float-native>> <= Bin >>,
+    {ok, T2} = vtensor:from_binary(Doubled, vtensor:dtype(T), vtensor:shape(T)),
+    {node(), T2}.
 
 slow_node_item(X) ->
     timer:sleep(40),
@@ -410,3 +418,137 @@ prop_order() ->
         ?assert(idle_again(P)),
         ?assertEqual(2, length(workers(Sup)))
     end).
+
+%%% Distribution: this node plus two peers on 127.0.0.1, each running the
+%%% application (and so a pool `viva_tensor_pool' joined to pg).
+
+-define(PEER_TIMEOUT, 20000).
+
+dist_test_() ->
+    {setup, fun dist_setup/0, fun dist_cleanup/1,
+     fun(Ctx) ->
+         {inorder,
+          [{"peers' pools are found through pg", fun() -> pools_found(Ctx) end},
+           {"map over 3 nodes = local map, all nodes used", fun() -> spread(Ctx) end},
+           {"nodes => [Node] restricts the pools used", fun() -> restricted(Ctx) end},
+           {"submit/await on a remote pool", fun() -> remote_submit(Ctx) end},
+           {"remote crash and timeout come back as errors", fun() -> remote_errors(Ctx) end},
+           {"tensors cross nodes as tensors (portable codec)", fun() -> tensors_cross(Ctx) end},
+           {"a peer dying mid-batch fails only its items", {timeout, 30, fun() -> node_down(Ctx) end}}]}
+     end}.
+
+dist_setup() ->
+    Apps = setup(),
+    WasAlive = is_alive(),
+    WasAlive orelse begin
+        _ = os:cmd("epmd -daemon"),
+        Name = list_to_atom("pool_test_" ++ os:getpid() ++ "@127.0.0.1"),
+        {ok, _} = net_kernel:start([Name, longnames])
+    end,
+    OwnPaths = [P || P <- code:get_path(), not lists:prefix(code:lib_dir(), P), P =/= "."],
+    Cookie = atom_to_list(erlang:get_cookie()),
+    Peers = [start_peer(I, OwnPaths, Cookie) || I <- [1, 2]],
+    #{apps => Apps, was_alive => WasAlive, peers => Peers}.
+
+start_peer(I, Paths, Cookie) ->
+    Name = list_to_atom("pool_peer" ++ integer_to_list(I) ++ "_" ++ os:getpid()),
+    {ok, Peer, Node} = peer:start(#{name => Name, host => "127.0.0.1", longnames => true,
+                                   wait_boot => ?PEER_TIMEOUT,
+                                   args => ["-setcookie", Cookie, "-pa" | Paths]}),
+    ok = erpc:call(Node, application, load, [viva_tensor], ?PEER_TIMEOUT),
+    ok = erpc:call(Node, application, set_env, [viva_tensor, pool_size, 2], ?PEER_TIMEOUT),
+    {ok, _} = erpc:call(Node, application, ensure_all_started, [viva_tensor], ?PEER_TIMEOUT),
+    {Peer, Node}.
+
+dist_cleanup(#{apps := Apps, was_alive := WasAlive, peers := Peers}) ->
+    [catch peer:stop(Peer) || {Peer, _} <- Peers],
+    WasAlive orelse net_kernel:stop(),
+    cleanup(Apps).
+
+members() ->
+    pg:get_members(viva_tensor_pg, {viva_tensor_pool, ?POOL}).
+
+pools_found(#{peers := Peers}) ->
+    Nodes = lists:sort([node() | [N || {_, N} <- Peers]]),
+    ?assert(wait_until(fun() -> lists:usort([node(P) || P <- members()]) =:= Nodes end, 5000)).
+
+spread(_Ctx) ->
+    Items = lists:seq(1, 120),
+    Local = viva_tensor_pool:map(fun ?MODULE:double/1, Items),
+    ?assertEqual(Local, viva_tensor_pool:map(fun ?MODULE:double/1, Items, #{nodes => all})),
+    %% Slow items and a small window: every pool gets some.
+    Res = viva_tensor_pool:map(fun ?MODULE:slow_node_item/1, lists:seq(1, 30),
+                               #{nodes => all, window => 2}),
+    ?assertEqual(lists:seq(1, 30), [X || {ok, {_, X}} <- Res]),
+    ?assertEqual(3, length(lists:usort([N || {ok, {N, _}} <- Res]))),
+    %% Closures of this (loaded everywhere) module work too, as do MFAs.
+    K = 7,
+    ?assertEqual([{ok, X + K} || X <- Items],
+                 viva_tensor_pool:map(fun(X) -> X + K end, Items, #{nodes => all})),
+    ?assertEqual({ok, [X + 1 || X <- Items]},
+                 viva_tensor_pool:map_tensor_op({?MODULE, add, [1]}, Items, #{nodes => all})),
+    ?assertEqual(0, mailbox_len()).
+
+restricted(#{peers := [{_, Node1} | _]}) ->
+    Res = viva_tensor_pool:map(fun ?MODULE:node_item/1, lists:seq(1, 40),
+                               #{nodes => [Node1], window => 2}),
+    ?assertEqual([{ok, {Node1, X}} || X <- lists:seq(1, 40)], Res),
+    Res2 = viva_tensor_pool:map(fun ?MODULE:node_item/1, [1, 2], #{nodes => [node()]}),
+    ?assertEqual([{ok, {node(), 1}}, {ok, {node(), 2}}], Res2).
+
+remote_submit(#{peers := [{_, Node1} | _]}) ->
+    {ok, Ref} = viva_tensor_pool:submit({?POOL, Node1}, {?MODULE, node_item, [x]}, #{}),
+    ?assertEqual({ok, {Node1, x}}, viva_tensor_pool:await(Ref, 5000)),
+    ?assertMatch(#{node := Node1, completed := N} when N > 0,
+                 viva_tensor_pool:stats({?POOL, Node1})).
+
+remote_errors(#{peers := [_, {_, Node2}]}) ->
+    F = fun(crash) -> exit(remote_crash); (hang) -> timer:sleep(infinity); (X) -> X end,
+    Res = viva_tensor_pool:map(F, [1, crash, hang, 2], #{nodes => [Node2], timeout => 100}),
+    ?assertEqual([{ok, 1}, {error, {worker_crashed, remote_crash}}, {error, timeout}, {ok, 2}],
+                 Res).
+
+node_down(#{peers := [_, {_, Node2}]}) ->
+    Self = self(),
+    Runner = spawn_link(fun() ->
+        Res = viva_tensor_pool:map(fun ?MODULE:slow_node_item/1, lists:seq(1, 120),
+                                   #{nodes => all, window => 4}),
+        Self ! {done, Res}
+    end),
+    timer:sleep(150),
+    erpc:cast(Node2, erlang, halt, []),
+    T0 = erlang:monotonic_time(millisecond),
+    Res = receive {done, R} -> R after 15000 -> exit(Runner, kill), error(map_hung) end,
+    ?assert(erlang:monotonic_time(millisecond) - T0 < 10000),
+    ?assertEqual(120, length(Res)),
+    Indexed = lists:zip(lists:seq(1, 120), Res),
+    Down = [I || {I, {error, {node_down, N}}} <- Indexed, N =:= Node2],
+    Ok = [I || {I, {ok, {_, X}}} <- Indexed, I =:= X],
+    %% Only the dead node's in-flight items failed (at most its window);
+    %% everything else completed, in order, on the survivors.
+    ?assert(length(Down) >= 1 andalso length(Down) =< 4),
+    ?assertEqual(lists:seq(1, 120), lists:sort(Down ++ Ok)),
+    ?assert(wait_until(fun() -> not lists:member(Node2, [node(P) || P <- members()]) end, 5000)).
+
+tensors_cross(#{peers := Peers}) ->
+    Nodes = [node() | [N || {_, N} <- Peers]],
+    Stub = case code:which(vtensor) of
+        non_existing ->
+            Beam = viva_tensor_portable_tests:stub_vtensor_beam(),
+            [{module, vtensor} = erpc:call(N, code, load_binary, [vtensor, "vtensor_stub", Beam])
+             || N <- Nodes],
+            true;
+        _ ->
+            false
+    end,
+    try
+        Ts = [begin {ok, T} = vtensor:from_binary(<<(float(I)):32/float-native>>, f32, [1]), T end
+              || I <- lists:seq(1, 30)],
+        Res = viva_tensor_pool:map(fun ?MODULE:tensor_double/1, Ts, #{nodes => all, window => 2}),
+        ?assertEqual(30, length([x || {ok, _} <- Res])),
+        ?assert(length(lists:usort([N || {ok, {N, _}} <- Res])) > 1),
+        ?assertEqual([{ok, <<(2.0 * I):32/float-native>>} || I <- lists:seq(1, 30)],
+                     [vtensor:to_binary(T) || {ok, {_, T}} <- Res])
+    after
+        Stub andalso [erpc:call(N, viva_tensor_portable_tests, remove_stub, [stub]) || N <- Nodes]
+    end.

@@ -6,6 +6,9 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+%% Also used by the pool's distributed tests.
+-export([stub_vtensor_beam/0, remove_stub/1]).
+
 -define(TAG, '$viva_tensor').
 
 plain_terms() ->
@@ -59,21 +62,23 @@ roundtrip_tensors() ->
 ensure_vtensor() ->
     case code:which(vtensor) of
         non_existing ->
-            Src = "-module(vtensor).\n"
-                  "-export([is_tensor/1, to_binary/1, dtype/1, shape/1, from_binary/3]).\n"
-                  "is_tensor({stub_tensor, _, _, _}) -> true; is_tensor(_) -> false.\n"
-                  "to_binary({stub_tensor, _, _, B}) -> {ok, B}.\n"
-                  "dtype({stub_tensor, D, _, _}) -> D.\n"
-                  "shape({stub_tensor, _, S, _}) -> S.\n"
-                  "from_binary(B, D, S) -> {ok, {stub_tensor, D, S, B}}.\n",
-            Forms = forms(Src),
-            {ok, vtensor, Beam} = compile:forms(Forms, []),
-            {module, vtensor} = code:load_binary(vtensor, "vtensor_stub", Beam),
+            {module, vtensor} = code:load_binary(vtensor, "vtensor_stub", stub_vtensor_beam()),
             stub;
         _ ->
             {module, vtensor} = code:ensure_loaded(vtensor),
             real
     end.
+
+stub_vtensor_beam() ->
+    Src = "-module(vtensor).\n"
+          "-export([is_tensor/1, to_binary/1, dtype/1, shape/1, from_binary/3]).\n"
+          "is_tensor({stub_tensor, _, _, _}) -> true; is_tensor(_) -> false.\n"
+          "to_binary({stub_tensor, _, _, B}) -> {ok, B}.\n"
+          "dtype({stub_tensor, D, _, _}) -> D.\n"
+          "shape({stub_tensor, _, S, _}) -> S.\n"
+          "from_binary(B, D, S) -> {ok, {stub_tensor, D, S, B}}.\n",
+    {ok, vtensor, Beam} = compile:forms(forms(Src), []),
+    Beam.
 
 remove_stub(stub) ->
     code:purge(vtensor),
