@@ -3,8 +3,8 @@
 %% One `gen_server' per pool, registered under the pool's name and joined to
 %% the pg group of that name so pools on other nodes can find it. It holds:
 %% <ul>
-%% <li>the idle workers and, for each busy worker, the job it runs and the
-%%     timer of that job's deadline;</li>
+%% <li>the idle workers and, for each busy worker, the job it runs and that
+%%     job's deadline;</li>
 %% <li>a FIFO of admitted jobs waiting for a worker, bounded by `queue_limit';
 %%     jobs past the bound are refused (`{ok, 0}') or, when the submitter asked
 %%     to block, the submitter is parked until room frees or its block deadline
@@ -17,7 +17,10 @@
 %%
 %% A job's deadline counts from the moment a worker starts it (time spent
 %% queued is not counted). Past it the caller gets `{error, timeout}' and the
-%% worker is stopped and replaced. A worker is stopped with the exit signal
+%% worker is stopped and replaced. Rather than one timer per job, the
+%% manager keeps a single timer armed for the earliest deadline of the busy
+%% workers; when it fires it expires what is due (a scan of the busy workers,
+%% O(pool size)) and re-arms for the next one. A worker is stopped with the exit signal
 %% `{shutdown, Why}' (which the worker supervisor does not log) and, if it is
 %% still alive `?KILL_GRACE' ms later (a job may have made it trap exits),
 %% with `kill'. Its replacement is started at once, so the pool stays at full
@@ -39,7 +42,7 @@
 -record(run, {
     id :: reference(),
     caller :: pid(),
-    timer :: reference() | undefined
+    deadline :: integer() | infinity
 }).
 
 -record(st, {
@@ -51,7 +54,7 @@
     idle = [] :: [pid()],
     nidle = 0 :: non_neg_integer(),
     busy = #{} :: #{pid() => #run{}},
-    running = #{} :: #{reference() => pid()},
+    tick :: {reference(), integer()} | undefined,
     wmons = #{} :: #{reference() => pid()},
     dying = #{} :: #{pid() => reference()},
     queue = queue:new() :: queue:queue(#job{}),
@@ -130,7 +133,6 @@ handle_cast(_Other, S) ->
 handle_info({done, W}, S = #st{busy = Busy}) ->
     case Busy of
         #{W := Run} ->
-            cancel_timer(Run#run.timer),
             S1 = end_job(W, Run, S),
             S2 = S1#st{idle = [W | S1#st.idle], nidle = S1#st.nidle + 1,
                        completed = S1#st.completed + 1},
@@ -139,15 +141,8 @@ handle_info({done, W}, S = #st{busy = Busy}) ->
             %% A worker we already stopped (timeout, cancel) finished anyway.
             {noreply, S}
     end;
-handle_info({timeout, TRef, {job_timeout, W}}, S = #st{busy = Busy}) ->
-    case Busy of
-        #{W := Run = #run{timer = TRef}} ->
-            send_result(Run#run.id, {error, timeout}),
-            S1 = retire(W, timeout, end_job(W, Run, S)),
-            {noreply, dispatch(S1#st{timed_out = S1#st.timed_out + 1})};
-        #{} ->
-            {noreply, S}
-    end;
+handle_info({timeout, TRef, tick}, S = #st{tick = {TRef, _}}) ->
+    {noreply, dispatch(expire(S#st{tick = undefined}))};
 handle_info({timeout, TRef, {kill_worker, W}}, S = #st{dying = Dying}) ->
     case Dying of
         #{W := TRef} -> exit(W, kill);
@@ -183,9 +178,13 @@ handle_info(_Other, S) ->
 capacity(#st{nidle = NIdle, limit = Limit, qlen = QLen}) ->
     max(0, NIdle + Limit - QLen).
 
+%% Queue as many of `Jobs' (all from one caller) as `Cap' allows.
 -spec admit([#job{}], pos_integer(), state()) -> {non_neg_integer(), state()}.
-admit(Jobs, Cap, S) ->
-    admit(Jobs, Cap, 0, S).
+admit([], _Cap, S) ->
+    {0, S};
+admit(Jobs = [#job{caller = Caller} | _], Cap, S) ->
+    {N, S1} = admit(Jobs, Cap, 0, S),
+    {N, S1#st{callers = add_caller(Caller, N, S1#st.callers)}}.
 
 -spec admit([#job{}], non_neg_integer(), non_neg_integer(), state()) ->
     {non_neg_integer(), state()}.
@@ -193,10 +192,8 @@ admit([], _Cap, N, S) ->
     {N, S};
 admit(Rest, 0, N, S) ->
     {N, S#st{rejected = S#st.rejected + length(Rest)}};
-admit([J = #job{caller = Caller} | Rest], Cap, N, S) ->
-    S1 = S#st{queue = queue:in(J, S#st.queue), qlen = S#st.qlen + 1,
-              callers = add_caller(Caller, S#st.callers)},
-    admit(Rest, Cap - 1, N + 1, S1).
+admit([J | Rest], Cap, N, S) ->
+    admit(Rest, Cap - 1, N + 1, S#st{queue = queue:in(J, S#st.queue), qlen = S#st.qlen + 1}).
 
 -spec dispatch(state()) -> state().
 dispatch(S = #st{idle = [W | Idle], qlen = QLen}) when QLen > 0 ->
@@ -219,30 +216,58 @@ dispatch(S) ->
 -spec start_job(pid(), #job{}, state()) -> state().
 start_job(W, #job{id = Id, caller = Caller, fn = Fn, args = Args, timeout = Timeout}, S) ->
     W ! {run, Id, Fn, Args},
-    TRef = case Timeout of
-        infinity -> undefined;
-        _ -> erlang:start_timer(Timeout, self(), {job_timeout, W})
+    Deadline = case Timeout of
+        infinity -> infinity;
+        _ -> erlang:monotonic_time(millisecond) + Timeout
     end,
-    S#st{busy = (S#st.busy)#{W => #run{id = Id, caller = Caller, timer = TRef}},
-         running = (S#st.running)#{Id => W}}.
+    arm(Deadline, S#st{busy = (S#st.busy)#{W => #run{id = Id, caller = Caller,
+                                                     deadline = Deadline}}}).
+
+%%% Deadlines
+
+%% Make sure the tick fires no later than `Deadline'.
+-spec arm(integer() | infinity, state()) -> state().
+arm(infinity, S) ->
+    S;
+arm(Deadline, S = #st{tick = {_, Armed}}) when Armed =< Deadline ->
+    S;
+arm(Deadline, S = #st{tick = Tick}) ->
+    case Tick of
+        {Old, _} -> cancel_timer(Old);
+        undefined -> ok
+    end,
+    TRef = erlang:start_timer(Deadline, self(), tick, [{abs, true}]),
+    S#st{tick = {TRef, Deadline}}.
+
+%% Time out every busy worker whose deadline has passed; re-arm the tick for
+%% the earliest remaining deadline.
+-spec expire(state()) -> state().
+expire(S) ->
+    Now = erlang:monotonic_time(millisecond),
+    Due = [{W, Run} || {W, Run = #run{deadline = D}} <- maps:to_list(S#st.busy),
+                       D =/= infinity, D =< Now],
+    S1 = lists:foldl(
+        fun({W, Run}, Acc) ->
+            send_result(Run#run.id, {error, timeout}),
+            Acc1 = retire(W, timeout, end_job(W, Run, Acc)),
+            Acc1#st{timed_out = Acc1#st.timed_out + 1}
+        end, S, Due),
+    maps:fold(fun(_W, #run{deadline = D}, Acc) -> arm(D, Acc) end, S1, S1#st.busy).
 
 %% Forget the job `Run' that worker `W' was running.
 -spec end_job(pid(), #run{}, state()) -> state().
-end_job(W, #run{id = Id, caller = Caller}, S) ->
-    S#st{busy = maps:remove(W, S#st.busy), running = maps:remove(Id, S#st.running),
-         callers = drop_caller(Caller, 1, S#st.callers)}.
+end_job(W, #run{caller = Caller}, S) ->
+    S#st{busy = maps:remove(W, S#st.busy), callers = drop_caller(Caller, 1, S#st.callers)}.
 
 %%% Cancellation
 
 -spec cancel(reference(), state()) -> state().
-cancel(Id, S = #st{running = Running, busy = Busy}) ->
-    case Running of
-        #{Id := W} ->
-            #{W := Run} = Busy,
-            cancel_timer(Run#run.timer),
+cancel(Id, S = #st{busy = Busy}) ->
+    case [{W, Run} || {W, Run = #run{id = I}} <- maps:to_list(Busy), I =:= Id] of
+        [{W, Run}] ->
             S1 = retire(W, cancelled, end_job(W, Run, S)),
             S1#st{cancelled = S1#st.cancelled + 1};
-        #{} ->
+        [] ->
             drop_queued(fun(#job{id = I}) -> I =:= Id end, S)
     end.
 
@@ -280,7 +305,6 @@ worker_down(W, Reason, S = #st{dying = Dying, busy = Busy}) ->
             cancel_timer(KRef),
             S#st{dying = maps:remove(W, Dying)};
         {_, #{W := Run}} ->
-            cancel_timer(Run#run.timer),
             send_result(Run#run.id, {error, {worker_crashed, crash_reason(Reason)}}),
             S1 = end_job(W, Run, S),
             add_worker(S1#st{crashed = S1#st.crashed + 1});
@@ -295,12 +319,14 @@ crash_reason(Reason) -> Reason.
 
 %%% Callers
 
--spec add_caller(pid(), #{pid() => {reference(), pos_integer()}}) ->
+-spec add_caller(pid(), non_neg_integer(), #{pid() => {reference(), pos_integer()}}) ->
     #{pid() => {reference(), pos_integer()}}.
-add_caller(Pid, Callers) ->
+add_caller(_Pid, 0, Callers) ->
+    Callers;
+add_caller(Pid, K, Callers) ->
     case Callers of
-        #{Pid := {MRef, N}} -> Callers#{Pid := {MRef, N + 1}};
-        #{} -> Callers#{Pid => {erlang:monitor(process, Pid), 1}}
+        #{Pid := {MRef, N}} -> Callers#{Pid := {MRef, N + K}};
+        #{} -> Callers#{Pid => {erlang:monitor(process, Pid), K}}
     end.
 
 -spec drop_caller(pid(), pos_integer(), #{pid() => {reference(), pos_integer()}}) ->
@@ -324,7 +350,6 @@ caller_down(Pid, S) ->
     Mine = [{W, Run} || {W, Run = #run{caller = C}} <- maps:to_list(S1#st.busy), C =:= Pid],
     S2 = lists:foldl(
         fun({W, Run}, Acc) ->
-            cancel_timer(Run#run.timer),
             Acc1 = retire(W, cancelled, end_job(W, Run, Acc)),
             Acc1#st{cancelled = Acc1#st.cancelled + 1}
         end,

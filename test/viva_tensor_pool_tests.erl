@@ -96,6 +96,7 @@ local_test_() ->
       {"map_tensor_op is all or nothing", fun map_tensor_op/0},
       {"per-item timeout kills and replaces only that worker", fun timeouts/0},
       {"a job trapping exits is still stopped at its deadline", fun timeout_trap_exit/0},
+      {"deadlines of different lengths each fire on time", fun mixed_deadlines/0},
       {"crashes are isolated and workers replaced", fun crashes/0},
       {"a flood of crashing jobs does not take the pool down", fun crash_flood/0},
       {"submit / await", fun submit_await/0},
@@ -181,6 +182,27 @@ timeout_trap_exit() ->
         ?assert(wait_until(fun() -> not is_process_alive(W) end, 2000)),
         ?assertEqual([{ok, 1}], viva_tensor_pool:map(fun(X) -> X end, [1], #{pool => P})),
         ?assertEqual(1, length(workers(Sup)))
+    end).
+
+mixed_deadlines() ->
+    with_pool(#{size => 3}, fun(P, _Sup) ->
+        Hang = fun() -> timer:sleep(infinity) end,
+        Ms = fun(T0) -> erlang:monotonic_time(millisecond) - T0 end,
+        T0 = erlang:monotonic_time(millisecond),
+        %% Long deadline first, then a shorter one: the short one must not
+        %% wait for the long one.
+        {ok, Long} = viva_tensor_pool:submit(P, Hang, #{timeout => 600}),
+        {ok, Quick} = viva_tensor_pool:submit(P, fun() -> done end, #{timeout => 100}),
+        {ok, Short} = viva_tensor_pool:submit(P, Hang, #{timeout => 60}),
+        ?assertEqual({ok, done}, viva_tensor_pool:await(Quick, 1000)),
+        ?assertEqual({error, timeout}, viva_tensor_pool:await(Short, 1000)),
+        ShortAt = Ms(T0),
+        ?assert(ShortAt >= 55 andalso ShortAt < 400),
+        ?assertEqual({error, timeout}, viva_tensor_pool:await(Long, 2000)),
+        LongAt = Ms(T0),
+        ?assert(LongAt >= 595 andalso LongAt < 1200),
+        ?assertEqual(2, stat(P, timed_out)),
+        ?assert(idle_again(P))
     end).
 
 crashes() ->
