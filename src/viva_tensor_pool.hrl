@@ -7,7 +7,7 @@
 %% result per job even when a worker's answer races the manager's timeout.
 -record(job, {
     id :: reference(),
-    caller :: pid(),
+    caller :: pid() | undefined,   % filled in by the manager from the call
     fn :: function() | {module(), atom()},
     args :: [term()],
     timeout :: timeout()

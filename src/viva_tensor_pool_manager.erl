@@ -369,8 +369,7 @@ send_result(Id, Result) ->
     Id ! ?RESULT(Id, Msg),
     ok.
 
--spec cancel_timer(reference() | undefined) -> ok.
-cancel_timer(undefined) -> ok;
+-spec cancel_timer(reference()) -> ok.
 cancel_timer(TRef) -> erlang:cancel_timer(TRef, [{async, true}, {info, false}]), ok.
 
 -spec stats_map(state()) -> map().

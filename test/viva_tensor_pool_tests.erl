@@ -115,6 +115,7 @@ default_pool() ->
     S = viva_tensor_pool:stats(),
     ?assertEqual(2, maps:get(size, S)),
     ?assertEqual(2, maps:get(idle, S)),
+    ?assertEqual(10000, maps:get(queue_limit, S)),
     [?assert(maps:is_key(K, S))
      || K <- [queue_len, busy, idle, completed, failed, timed_out, crashed]],
     ?assert(is_pid(whereis(viva_tensor_pg))).
@@ -425,7 +426,7 @@ prop_order() ->
                                        {1, hang}]),
         F = fun({ok, V}) -> V; (crash) -> error(injected); (hang) -> timer:sleep(infinity) end,
         Prop = proper:forall(proper_types:list(Item), fun(Items) ->
-            Res = viva_tensor_pool:map(F, Items, #{pool => P, timeout => 80, window => 5}),
+            Res = viva_tensor_pool:map(F, Items, #{pool => P, timeout => 150, window => 5}),
             Expected = [case I of
                             {ok, V} -> {ok, V};
                             crash -> crash;
