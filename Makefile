@@ -36,7 +36,9 @@ test-mix: nif
 	cd test/mix_smoke && MIX_ENV=test mix test
 
 demo: build
-	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa examples -eval 'demo_tour:main(), halt().'
+	@mkdir -p _build/examples
+	erlc -o _build/examples examples/demo_tour.erl
+	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/examples -eval 'demo_tour:main(), halt().'
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
