@@ -3,5 +3,6 @@
 //! No BEAM types appear here; `viva_tensor_nif` wraps this crate for Erlang.
 
 pub mod error;
+pub mod quant;
 
 pub use error::{Result, TensorError};

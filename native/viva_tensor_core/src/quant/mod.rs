@@ -1,0 +1,13 @@
+//! Quantization formats.
+
+pub mod common;
+pub mod e2m1;
+pub mod fp8;
+pub mod ggml_q4_0;
+pub mod ggml_q4_1;
+pub mod ggml_q5_0;
+pub mod ggml_q8_0;
+pub mod mxfp4;
+
+#[cfg(test)]
+pub(crate) mod testutil;
