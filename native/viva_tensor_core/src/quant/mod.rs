@@ -10,6 +10,7 @@ pub mod ggml_q8_0;
 pub mod mxfp4;
 pub mod nf4;
 pub mod nf4_dq;
+pub mod nvfp4;
 
 #[cfg(test)]
 pub(crate) mod testutil;
