@@ -7,6 +7,7 @@ pub mod ggml_q4_0;
 pub mod ggml_q4_1;
 pub mod ggml_q5_0;
 pub mod ggml_q8_0;
+pub mod int8;
 pub mod mxfp4;
 pub mod nf4;
 pub mod nf4_dq;
