@@ -285,3 +285,31 @@ fn parallel_equals_serial() {
         assert_bits_eq(fmt.name(), &dq_big, &dq_small);
     }
 }
+
+/// Rough throughput probe: `cargo test -p viva_tensor_core --release -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let n = 1 << 22;
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 2654435761usize) % 20011) as f32 / 1000.0 - 10.0)
+        .collect();
+    for fmt in all_formats() {
+        let t0 = std::time::Instant::now();
+        let t = QuantizedTensor::quantize(&x, &[n], fmt).unwrap();
+        let q = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let d = t.dequantize();
+        let dq = t1.elapsed().as_secs_f64();
+        let snr = metrics::sqnr_db(&x, &d).unwrap();
+        eprintln!(
+            "{:>8} {:<40} quantize {:7.1} Melem/s  dequantize {:7.1} Melem/s  ratio {:5.2}  sqnr {:6.2} dB",
+            fmt.name(),
+            format!("{fmt:?}"),
+            n as f64 / q / 1e6,
+            n as f64 / dq / 1e6,
+            t.compression_ratio(),
+            snr
+        );
+    }
+}
