@@ -6,6 +6,7 @@
 //! - [`dtype`]: f32, f64, f16, bf16 and the [`dtype::Element`] trait
 //! - views ([`view`]), creation ([`create`], [`random`]), conversion ([`convert`])
 //! - [`memory`]: the process-wide byte account
+//! - [`quant`]: quantized formats (int8, GGML blocks, MXFP4, NVFP4, NF4), bit-exact with their references
 
 pub mod convert;
 pub mod create;
@@ -13,6 +14,7 @@ pub mod dtype;
 pub mod error;
 pub mod layout;
 pub mod memory;
+pub mod quant;
 pub mod random;
 pub mod reaper;
 pub mod storage;

@@ -1,0 +1,131 @@
+//! ggml `Q4_1`: 32-value blocks, f16 scale and f16 minimum, 4-bit codes.
+//!
+//! Block layout (20 bytes): `d` f16 LE (2 bytes), `m` f16 LE (2 bytes), then
+//! 16 bytes `qs`; byte `j` holds element `j` in its low nibble and element
+//! `j + 16` in its high nibble.
+//!
+//! Encode (f32 arithmetic, rounding after every op, as gguf-py `quants.py`
+//! `Q4_1.quantize_blocks`): `max`, `min` of the block; `d = (max - min) / 15`;
+//! `id = d == 0 ? 0 : 1 / d`; `q = trunc((x - min) * id + 0.5)` clipped to
+//! 0..15; `d` and `min` stored rounded to f16 (nearest-even).
+//! Decode: `x = f32(d) * q + f32(m)` (a product then a sum, no FMA).
+//!
+//! Lengths that are not a multiple of 32 are zero-padded to a whole block.
+
+use half::f16;
+
+use super::common::{check_finite, check_packed_len, decode_blocks, encode_blocks};
+use crate::Result;
+
+/// Values per block.
+pub const BLOCK_ELEMS: usize = 32;
+/// Bytes per block.
+pub const BLOCK_BYTES: usize = 20;
+
+fn code(v: f32, min: f32, id: f32) -> u8 {
+    let t = ((v - min) * id + 0.5).trunc();
+    if t.is_nan() {
+        0
+    } else {
+        t.clamp(0.0, 15.0) as u8
+    }
+}
+
+/// Quantizes `x` to packed Q4_1 blocks.
+pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
+    check_finite(x)?;
+    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {
+        let mut max = x[0];
+        let mut min = x[0];
+        for &v in &x[1..] {
+            if v > max {
+                max = v;
+            }
+            if v < min {
+                min = v;
+            }
+        }
+        let d = (max - min) / 15.0;
+        let id = if d == 0.0 { 0.0 } else { 1.0 / d };
+        out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
+        out[2..4].copy_from_slice(&f16::from_f32(min).to_le_bytes());
+        for j in 0..16 {
+            out[4 + j] = code(x[j], min, id) | (code(x[j + 16], min, id) << 4);
+        }
+    })
+    .0)
+}
+
+/// Decodes packed Q4_1 blocks back to `n` values.
+pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
+    check_packed_len("q4_1", packed.len(), n, BLOCK_ELEMS, BLOCK_BYTES)?;
+    Ok(decode_blocks(
+        packed,
+        BLOCK_BYTES,
+        BLOCK_ELEMS,
+        n,
+        |_, b, o| {
+            let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
+            let m = f16::from_le_bytes([b[2], b[3]]).to_f32();
+            for j in 0..16 {
+                o[j] = d * (b[4 + j] & 0x0F) as f32 + m;
+                o[j + 16] = d * (b[4 + j] >> 4) as f32 + m;
+            }
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::testutil::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn reference_vectors_bit_exact() {
+        for case in CASES {
+            let x = read_f32("q4_1", &format!("{case}.in.f32"));
+            let q = quantize(&x).unwrap();
+            assert_bytes_eq(
+                &format!("q4_1/{case}.q.bin"),
+                &q,
+                &read_bytes("q4_1", &format!("{case}.q.bin")),
+            );
+            let dq = dequantize(&q, x.len()).unwrap();
+            assert_bits_eq(
+                &format!("q4_1/{case}.dq.f32"),
+                &dq,
+                &read_f32("q4_1", &format!("{case}.dq.f32")),
+            );
+        }
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(
+            quantize(&[0.0, 0.0, f32::NAN]),
+            Err(crate::TensorError::NonFinite(_))
+        ));
+        assert!(dequantize(&[0u8; 20], 33).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn error_bound(x in proptest::collection::vec(-1e4f32..1e4, 1..200)) {
+            let dq = dequantize(&quantize(&x).unwrap(), x.len()).unwrap();
+            for (i, (xs, ds)) in x.chunks(32).zip(dq.chunks(32)).enumerate() {
+                // the padded last block also contains 0 in its range
+                let mut lo = xs.iter().cloned().fold(f32::INFINITY, f32::min);
+                let mut hi = xs.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                if xs.len() < 32 { lo = lo.min(0.0); hi = hi.max(0.0); }
+                let d = (hi - lo) / 15.0;
+                // half a step, plus f16 rounding of d (x15) and of min
+                let span = hi.abs().max(lo.abs());
+                let bound = d * 0.5 + (hi - lo) * (1.0 / 1024.0) + span * (1.0 / 2048.0) + 1e-30;
+                for (a, b) in xs.iter().zip(ds) {
+                    prop_assert!((a - b).abs() <= bound, "block {} x={} dq={} bound={}", i, a, b, bound);
+                }
+            }
+        }
+    }
+}

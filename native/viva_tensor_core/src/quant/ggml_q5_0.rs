@@ -1,0 +1,121 @@
+//! ggml `Q5_0`: 32-value blocks, one f16 scale, 5-bit codes with offset 16.
+//!
+//! Block layout (22 bytes): `d` f16 LE (2 bytes); `qh` (4 bytes, a u32 LE
+//! whose bit `i` is bit 4 of element `i`'s code); `qs` (16 bytes), byte `j`
+//! holding the low 4 bits of element `j` in its low nibble and of element
+//! `j + 16` in its high nibble.
+//!
+//! Encode (as gguf-py `quants.py` `Q5_0.quantize_blocks`): `max` is the value
+//! (with sign) of the first element of largest |x|; `d = f32(max / -16)`,
+//! `id = d == 0 ? 0 : f32(1 / d)`; `q = trunc(f32(f64(x) * f64(id) + 16.5))`
+//! clipped to 0..31 (the f64 step emulates ggml's FMA). Decode:
+//! `x = f32(d_f16) * (q - 16)`.
+//!
+//! Lengths that are not a multiple of 32 are zero-padded to a whole block.
+
+use half::f16;
+
+use super::common::{check_finite, check_packed_len, decode_blocks, encode_blocks};
+use super::ggml_q4_0::{fma_code, signed_absmax};
+use crate::Result;
+
+/// Values per block.
+pub const BLOCK_ELEMS: usize = 32;
+/// Bytes per block.
+pub const BLOCK_BYTES: usize = 22;
+
+/// Quantizes `x` to packed Q5_0 blocks.
+pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
+    check_finite(x)?;
+    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {
+        let max = signed_absmax(x);
+        let d = max / -16.0;
+        let id = if d == 0.0 { 0.0 } else { 1.0 / d };
+        out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
+        let mut q = [0u8; 32];
+        for (q, &v) in q.iter_mut().zip(x) {
+            *q = fma_code(v, id, 16.5, 31.0, 16);
+        }
+        let mut qh = 0u32;
+        for (i, &c) in q.iter().enumerate() {
+            qh |= (((c >> 4) & 1) as u32) << i;
+        }
+        out[2..6].copy_from_slice(&qh.to_le_bytes());
+        for j in 0..16 {
+            out[6 + j] = (q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4);
+        }
+    })
+    .0)
+}
+
+/// Decodes packed Q5_0 blocks back to `n` values.
+pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
+    check_packed_len("q5_0", packed.len(), n, BLOCK_ELEMS, BLOCK_BYTES)?;
+    Ok(decode_blocks(
+        packed,
+        BLOCK_BYTES,
+        BLOCK_ELEMS,
+        n,
+        |_, b, o| {
+            let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
+            let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+            for j in 0..16 {
+                let lo = (b[6 + j] & 0x0F) as u32 | (((qh >> j) & 1) << 4);
+                let hi = (b[6 + j] >> 4) as u32 | (((qh >> (j + 16)) & 1) << 4);
+                o[j] = d * (lo as i32 - 16) as f32;
+                o[j + 16] = d * (hi as i32 - 16) as f32;
+            }
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::testutil::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn reference_vectors_bit_exact() {
+        for case in CASES {
+            let x = read_f32("q5_0", &format!("{case}.in.f32"));
+            let q = quantize(&x).unwrap();
+            assert_bytes_eq(
+                &format!("q5_0/{case}.q.bin"),
+                &q,
+                &read_bytes("q5_0", &format!("{case}.q.bin")),
+            );
+            let dq = dequantize(&q, x.len()).unwrap();
+            assert_bits_eq(
+                &format!("q5_0/{case}.dq.f32"),
+                &dq,
+                &read_f32("q5_0", &format!("{case}.dq.f32")),
+            );
+        }
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(
+            quantize(&[f32::NEG_INFINITY]),
+            Err(crate::TensorError::NonFinite(_))
+        ));
+        assert!(dequantize(&[0u8; 21], 1).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn error_bound(x in proptest::collection::vec(-1e4f32..1e4, 1..200)) {
+            let dq = dequantize(&quantize(&x).unwrap(), x.len()).unwrap();
+            for (xs, ds) in x.chunks(32).zip(dq.chunks(32)) {
+                let amax = crate::quant::common::absmax(xs);
+                // step amax/16; the side opposite max is one step short (code 31)
+                let d = amax / 16.0;
+                let bound = d + amax * (1.0 / 1024.0) + 1e-30;
+                for (a, b) in xs.iter().zip(ds) {
+                    prop_assert!((a - b).abs() <= bound, "x={} dq={} bound={}", a, b, bound);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Symmetric absmax int8 quantization with per-tensor, per-channel or
+//! per-block scales.
+//!
+//! Layout: `q` holds one `i8` per element in the tensor's row-major order;
+//! `scales` holds one f32 per group:
+//! - [`Int8Granularity::PerTensor`]: one group, the whole tensor;
+//! - [`Int8Granularity::PerChannel`]`{ axis }`: `shape[axis]` groups; element
+//!   at flat index `i` belongs to channel `(i / inner) % shape[axis]`, with
+//!   `inner` the product of the dimensions after `axis`;
+//! - [`Int8Granularity::PerBlock`]`{ block_size }`: `ceil(n / block_size)`
+//!   groups of consecutive elements in flat order (the last may be shorter; no
+//!   padding is stored).
+//!
+//! Encode (f32): `scale = absmax(group) / 127`;
+//! `q = clamp(round(x / scale), -127, 127)` where `round` is to nearest with
+//! ties AWAY from zero (Rust's `f32::round`, C's `roundf`); a group whose
+//! scale is 0 (all zeros, or absmax so tiny that /127 underflows) gets q = 0,
+//! never NaN. Decode: `x = q * scale` (f32). |error| ≤ scale/2 plus f32
+//! rounding; -128 is never produced.
+
+use rayon::prelude::*;
+
+use super::common::{check_finite, PAR_MIN_ELEMS};
+use crate::{Result, TensorError};
+
+/// How elements are grouped under one scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Int8Granularity {
+    /// One scale for the whole tensor.
+    PerTensor,
+    /// One scale per index along `axis`.
+    PerChannel {
+        /// The channel axis (must be < rank).
+        axis: usize,
+    },
+    /// One scale per `block_size` consecutive elements (flat order).
+    PerBlock {
+        /// Elements per block (> 0).
+        block_size: usize,
+    },
+}
+
+/// Int8-quantized values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Int8Quantized {
+    /// One code per element.
+    pub q: Vec<i8>,
+    /// One scale per group.
+    pub scales: Vec<f32>,
+}
+
+fn numel(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| TensorError::invalid_shape(format!("shape {shape:?} overflows usize")))
+}
+
+/// Maps flat indices to groups for a shape and granularity.
+#[derive(Debug, Clone, Copy)]
+struct Grouping {
+    inner: usize,
+    channels: usize,
+    block: usize,
+    mode: u8,
+}
+
+impl Grouping {
+    fn new(shape: &[usize], g: Int8Granularity) -> Result<(Self, usize)> {
+        let n = numel(shape)?;
+        Ok(match g {
+            Int8Granularity::PerTensor => (
+                Grouping {
+                    inner: 1,
+                    channels: 1,
+                    block: 1,
+                    mode: 0,
+                },
+                1,
+            ),
+            Int8Granularity::PerChannel { axis } => {
+                if axis >= shape.len() {
+                    return Err(TensorError::invalid_argument(format!(
+                        "int8 per-channel axis {axis} out of range for rank {}",
+                        shape.len()
+                    )));
+                }
+                let inner = numel(&shape[axis + 1..])?;
+                let ch = shape[axis];
+                (
+                    Grouping {
+                        inner,
+                        channels: ch,
+                        block: 1,
+                        mode: 1,
+                    },
+                    ch,
+                )
+            }
+            Int8Granularity::PerBlock { block_size } => {
+                if block_size == 0 {
+                    return Err(TensorError::invalid_argument("int8 block size must be > 0"));
+                }
+                (
+                    Grouping {
+                        inner: 1,
+                        channels: 1,
+                        block: block_size,
+                        mode: 2,
+                    },
+                    n.div_ceil(block_size),
+                )
+            }
+        })
+    }
+
+    #[inline]
+    fn group(&self, i: usize) -> usize {
+        match self.mode {
+            0 => 0,
+            1 => (i / self.inner) % self.channels,
+            _ => i / self.block,
+        }
+    }
+}
+
+/// Number of scales `shape` and `g` need (validating both).
+pub fn n_groups(shape: &[usize], g: Int8Granularity) -> Result<usize> {
+    Grouping::new(shape, g).map(|(_, n)| n)
+}
+
+#[inline]
+fn encode(v: f32, scale: f32) -> i8 {
+    if scale == 0.0 {
+        return 0;
+    }
+    (v / scale).round().clamp(-127.0, 127.0) as i8
+}
+
+/// Quantizes `x` (row-major with `shape`) to int8.
+pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Quantized> {
+    let (grp, ng) = Grouping::new(shape, g)?;
+    let n = numel(shape)?;
+    if x.len() != n {
+        return Err(TensorError::ShapeMismatch {
+            expected: shape.to_vec(),
+            got: vec![x.len()],
+        });
+    }
+    check_finite(x)?;
+    let par = n >= PAR_MIN_ELEMS;
+    // group absmaxes
+    let mut amax = vec![0f32; ng];
+    match g {
+        Int8Granularity::PerBlock { block_size } => {
+            let f = |(a, c): (&mut f32, &[f32])| *a = super::common::absmax(c);
+            if par {
+                amax.par_iter_mut()
+                    .zip(x.par_chunks(block_size))
+                    .for_each(f);
+            } else {
+                amax.iter_mut().zip(x.chunks(block_size)).for_each(f);
+            }
+        }
+        _ => {
+            for (i, &v) in x.iter().enumerate() {
+                let a = &mut amax[grp.group(i)];
+                if v.abs() > *a {
+                    *a = v.abs();
+                }
+            }
+        }
+    }
+    let scales: Vec<f32> = amax.iter().map(|a| a / 127.0).collect();
+    let q: Vec<i8> = if par {
+        x.par_iter()
+            .enumerate()
+            .map(|(i, &v)| encode(v, scales[grp.group(i)]))
+            .collect()
+    } else {
+        x.iter()
+            .enumerate()
+            .map(|(i, &v)| encode(v, scales[grp.group(i)]))
+            .collect()
+    };
+    Ok(Int8Quantized { q, scales })
+}
+
+/// Decodes int8 values for `shape` and `g`.
+pub fn dequantize(q: &Int8Quantized, shape: &[usize], g: Int8Granularity) -> Result<Vec<f32>> {
+    let (grp, ng) = Grouping::new(shape, g)?;
+    let n = numel(shape)?;
+    if q.q.len() != n {
+        return Err(TensorError::ShapeMismatch {
+            expected: shape.to_vec(),
+            got: vec![q.q.len()],
+        });
+    }
+    super::common::check_side_len("int8 scales", q.scales.len(), ng)?;
+    let f = |(i, &c): (usize, &i8)| c as f32 * q.scales[grp.group(i)];
+    Ok(if n >= PAR_MIN_ELEMS {
+        q.q.par_iter().enumerate().map(f).collect()
+    } else {
+        q.q.iter().enumerate().map(f).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn per_channel_axes() {
+        // shape [2, 3]: channels along axis 0 are rows, along axis 1 columns
+        let x = [1.0, -2.0, 0.5, 10.0, 0.0, -4.0];
+        let q0 = quantize(&x, &[2, 3], Int8Granularity::PerChannel { axis: 0 }).unwrap();
+        assert_eq!(q0.scales, vec![2.0 / 127.0, 10.0 / 127.0]);
+        let q1 = quantize(&x, &[2, 3], Int8Granularity::PerChannel { axis: 1 }).unwrap();
+        assert_eq!(q1.scales, vec![10.0 / 127.0, 2.0 / 127.0, 4.0 / 127.0]);
+        assert_eq!(q1.q[3], 127);
+        assert_eq!(q1.q[5], -127);
+        let dq = dequantize(&q1, &[2, 3], Int8Granularity::PerChannel { axis: 1 }).unwrap();
+        assert_eq!(dq.len(), 6);
+    }
+
+    #[test]
+    fn zero_group_and_ties() {
+        let q = quantize(&[0.0; 8], &[8], Int8Granularity::PerTensor).unwrap();
+        assert_eq!(q.scales, vec![0.0]);
+        assert!(dequantize(&q, &[8], Int8Granularity::PerTensor)
+            .unwrap()
+            .iter()
+            .all(|v| *v == 0.0));
+        // absmax 127 gives scale exactly 1, so x/scale = ±0.5 are exact ties
+        let q = quantize(&[127.0, 0.5, -0.5, 1.5], &[4], Int8Granularity::PerTensor).unwrap();
+        assert_eq!(q.q, vec![127, 1, -1, 2]); // ties away from zero
+    }
+
+    #[test]
+    fn errors() {
+        let g = Int8Granularity::PerTensor;
+        assert!(matches!(
+            quantize(&[1.0; 5], &[2, 3], g),
+            Err(TensorError::ShapeMismatch { .. })
+        ));
+        assert!(quantize(&[1.0; 6], &[2, 3], Int8Granularity::PerChannel { axis: 2 }).is_err());
+        assert!(quantize(&[1.0; 6], &[6], Int8Granularity::PerBlock { block_size: 0 }).is_err());
+        assert!(matches!(
+            quantize(&[1.0, f32::NAN], &[2], g),
+            Err(TensorError::NonFinite(_))
+        ));
+        let q = quantize(&[1.0; 6], &[6], g).unwrap();
+        assert!(dequantize(&q, &[7], g).is_err());
+    }
+
+    #[test]
+    fn parallel_equals_serial() {
+        let n = PAR_MIN_ELEMS + 77;
+        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 - 500.0).collect();
+        for g in [
+            Int8Granularity::PerTensor,
+            Int8Granularity::PerBlock { block_size: 100 },
+            Int8Granularity::PerChannel { axis: 0 },
+        ] {
+            let big = quantize(&x, &[n], g).unwrap();
+            // serial reference: quantize in small pieces that stay below the threshold
+            if let Int8Granularity::PerBlock { block_size } = g {
+                let mut q = Vec::new();
+                for c in x.chunks(block_size * 100) {
+                    q.extend(quantize(c, &[c.len()], g).unwrap().q);
+                }
+                assert_eq!(q, big.q);
+            }
+            let dq = dequantize(&big, &[n], g).unwrap();
+            assert_eq!(dq.len(), n);
+        }
+    }
+
+    fn granularity() -> impl Strategy<Value = Int8Granularity> {
+        prop_oneof![
+            Just(Int8Granularity::PerTensor),
+            (0usize..2).prop_map(|axis| Int8Granularity::PerChannel { axis }),
+            (1usize..40).prop_map(|block_size| Int8Granularity::PerBlock { block_size }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn error_bound(rows in 1usize..12, cols in 1usize..12, g in granularity(), seed in proptest::collection::vec(-1e4f32..1e4, 144)) {
+            let shape = [rows, cols];
+            let x: Vec<f32> = seed[..rows * cols].to_vec();
+            let q = quantize(&x, &shape, g).unwrap();
+            let dq = dequantize(&q, &shape, g).unwrap();
+            let (grp, _) = Grouping::new(&shape, g).unwrap();
+            for (i, (v, d)) in x.iter().zip(&dq).enumerate() {
+                let s = q.scales[grp.group(i)];
+                let bound = s * 0.5 + v.abs() * 4.0 * f32::EPSILON + 1e-30;
+                prop_assert!((v - d).abs() <= bound, "i={} x={} dq={} bound={}", i, v, d, bound);
+            }
+        }
+    }
+}
