@@ -30,4 +30,11 @@ defmodule VivaTensorSmokeTest do
   test "the application starts" do
     assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
   end
+
+  test "the README's Elixir example runs as written" do
+    readme = File.read!(Path.expand("../../../README.md", __DIR__))
+    [_, after_marker] = String.split(readme, "<!-- example:elixir -->\n```elixir\n", parts: 2)
+    [code, _] = String.split(after_marker, "```", parts: 2)
+    Code.eval_string(code)
+  end
 end

@@ -1,0 +1,45 @@
+%% The README's examples, run as written: each fenced block that follows an
+%% `<!-- example:NAME -->' marker. Erlang blocks are evaluated here; the
+%% Gleam block must appear verbatim in test/readme_example_test.gleam (which
+%% `gleam test' runs); the Elixir block is run by test/mix_smoke.
+-module(readme_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+erlang_example_test() ->
+    eval_block(example("erlang")).
+
+erlang_pool_example_test() ->
+    eval_block(example("erlang-pool")).
+
+gleam_example_is_the_tested_one_test() ->
+    Block = example("gleam"),
+    {ok, Test} = file:read_file(filename:join(test_dir(), "readme_example_test.gleam")),
+    ?assertNotEqual(nomatch, binary:match(Test, Block)).
+
+elixir_example_exists_test() ->
+    ?assert(byte_size(example("elixir")) > 0).
+
+example(Name) ->
+    {ok, Readme} = file:read_file(filename:join([test_dir(), "..", "README.md"])),
+    Marker = iolist_to_binary(["<!-- example:", Name, " -->\n```"]),
+    [_, AfterMarker] = binary:split(Readme, Marker),
+    [_Lang, Body0] = binary:split(AfterMarker, <<"\n">>),
+    [Body, _] = binary:split(Body0, <<"```">>),
+    Body.
+
+test_dir() ->
+    filename:dirname(proplists:get_value(source, ?MODULE:module_info(compile))).
+
+%% Evaluates a sequence of `Expr.' forms, threading the bindings, as the shell would.
+eval_block(Text) ->
+    {ok, Tokens, _} = erl_scan:string(binary_to_list(Text)),
+    lists:foldl(fun(Form, Bindings) ->
+                        {ok, Exprs} = erl_parse:parse_exprs(Form),
+                        {value, _, NewBindings} = erl_eval:exprs(Exprs, Bindings),
+                        NewBindings
+                end, erl_eval:new_bindings(), split_forms(Tokens, [], [])).
+
+split_forms([], [], Acc) -> lists:reverse(Acc);
+split_forms([{dot, _} = Dot | Rest], Cur, Acc) -> split_forms(Rest, [], [lists:reverse([Dot | Cur]) | Acc]);
+split_forms([T | Rest], Cur, Acc) -> split_forms(Rest, [T | Cur], Acc).
