@@ -146,6 +146,25 @@ dual_nif!(
     (start, stop, num, dtype)
 );
 
+/// The constructor shared by both random NIFs: `(shape, seed, a, b, dtype)`
+/// where `(a, b)` is `(low, high)` or `(mean, std)`.
+type RandomFn =
+    fn(&[usize], u64, f64, f64, viva_tensor_core::DType) -> viva_tensor_core::Result<Tensor>;
+
+fn random_with<'a>(
+    env: Env<'a>,
+    make: RandomFn,
+    [shape, seed, a, b, dtype]: [Term<'a>; 5],
+) -> NifResult<Term<'a>> {
+    guarded(env, || {
+        let shape = decode::shape(shape)?;
+        let seed = decode::seed(seed)?;
+        let (a, b) = (decode::number(a)?, decode::number(b)?);
+        let dtype = decode::dtype(dtype)?;
+        Ok(new_tensor(env, make(&shape, seed, a, b, dtype)?))
+    })
+}
+
 fn random_uniform_impl<'a>(
     env: Env<'a>,
     shape: Term<'a>,
@@ -154,16 +173,7 @@ fn random_uniform_impl<'a>(
     high: Term<'a>,
     dtype: Term<'a>,
 ) -> NifResult<Term<'a>> {
-    guarded(env, || {
-        let shape = decode::shape(shape)?;
-        let seed = decode::seed(seed)?;
-        let (low, high) = (decode::number(low)?, decode::number(high)?);
-        let dtype = decode::dtype(dtype)?;
-        Ok(new_tensor(
-            env,
-            Tensor::random_uniform(&shape, seed, low, high, dtype)?,
-        ))
-    })
+    random_with(env, Tensor::random_uniform, [shape, seed, low, high, dtype])
 }
 dual_nif!(
     random_uniform,
@@ -180,16 +190,7 @@ fn random_normal_impl<'a>(
     std: Term<'a>,
     dtype: Term<'a>,
 ) -> NifResult<Term<'a>> {
-    guarded(env, || {
-        let shape = decode::shape(shape)?;
-        let seed = decode::seed(seed)?;
-        let (mean, std) = (decode::number(mean)?, decode::number(std)?);
-        let dtype = decode::dtype(dtype)?;
-        Ok(new_tensor(
-            env,
-            Tensor::random_normal(&shape, seed, mean, std, dtype)?,
-        ))
-    })
+    random_with(env, Tensor::random_normal, [shape, seed, mean, std, dtype])
 }
 dual_nif!(
     random_normal,

@@ -92,21 +92,7 @@ mod tests {
 
     #[test]
     fn reference_vectors_bit_exact() {
-        for case in CASES {
-            let x = read_f32("q4_0", &format!("{case}.in.f32"));
-            let q = quantize(&x).unwrap();
-            assert_bytes_eq(
-                &format!("q4_0/{case}.q.bin"),
-                &q,
-                &read_bytes("q4_0", &format!("{case}.q.bin")),
-            );
-            let dq = dequantize(&q, x.len()).unwrap();
-            assert_bits_eq(
-                &format!("q4_0/{case}.dq.f32"),
-                &dq,
-                &read_f32("q4_0", &format!("{case}.dq.f32")),
-            );
-        }
+        check_block_format_cases("q4_0", quantize, dequantize);
     }
 
     #[test]

@@ -102,21 +102,7 @@ mod tests {
 
     #[test]
     fn reference_vectors_bit_exact() {
-        for case in CASES {
-            let x = read_f32("mxfp4", &format!("{case}.in.f32"));
-            let q = quantize(&x).unwrap();
-            assert_bytes_eq(
-                &format!("mxfp4/{case}.q.bin"),
-                &q,
-                &read_bytes("mxfp4", &format!("{case}.q.bin")),
-            );
-            let dq = dequantize(&q, x.len()).unwrap();
-            assert_bits_eq(
-                &format!("mxfp4/{case}.dq.f32"),
-                &dq,
-                &read_f32("mxfp4", &format!("{case}.dq.f32")),
-            );
-        }
+        check_block_format_cases("mxfp4", quantize, dequantize);
     }
 
     #[test]

@@ -98,3 +98,27 @@ pub fn assert_bytes_eq(what: &str, got: &[u8], want: &[u8]) {
         );
     }
 }
+
+/// Checks a single-buffer block format against every shared case of
+/// `format`: `.q.bin` byte for byte and `.dq.f32` bit for bit.
+pub fn check_block_format_cases(
+    format: &str,
+    quantize: impl Fn(&[f32]) -> crate::Result<Vec<u8>>,
+    dequantize: impl Fn(&[u8], usize) -> crate::Result<Vec<f32>>,
+) {
+    for case in CASES {
+        let x = read_f32(format, &format!("{case}.in.f32"));
+        let q = quantize(&x).unwrap();
+        assert_bytes_eq(
+            &format!("{format}/{case}.q.bin"),
+            &q,
+            &read_bytes(format, &format!("{case}.q.bin")),
+        );
+        let dq = dequantize(&q, x.len()).unwrap();
+        assert_bits_eq(
+            &format!("{format}/{case}.dq.f32"),
+            &dq,
+            &read_f32(format, &format!("{case}.dq.f32")),
+        );
+    }
+}
