@@ -3,7 +3,7 @@
 #   make test    every test: cargo, EUnit/PropEr, Gleam (when gleam is on PATH), mix
 #   make bench   benchmarks (not timed tests)
 #   make lint    clippy, rustfmt check, erlc warnings as errors
-.PHONY: all nif build test test-rust test-erlang test-gleam test-mix demo lint clean
+.PHONY: all nif build test test-rust test-erlang test-gleam test-mix demo bench lint clean
 
 REBAR3 ?= rebar3
 export MIX_REBAR3 ?= $(shell command -v $(REBAR3))
@@ -39,6 +39,15 @@ demo: build
 	@mkdir -p _build/examples
 	erlc -o _build/examples examples/demo_tour.erl
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/examples -eval 'demo_tour:main(), halt().'
+
+bench: build
+	$(REBAR3) as test compile
+	@mkdir -p _build/bench
+	erlc -o _build/bench bench/vtensor_bench.erl
+	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
+		-eval 'vtensor_bench:run(), halt().'
+	erl -noshell -pa _build/test/lib/viva_tensor/ebin -pa _build/test/lib/viva_tensor/test \
+		-eval 'viva_tensor_pool_bench:run(), halt().'
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
