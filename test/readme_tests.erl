@@ -17,8 +17,9 @@ gleam_example_is_the_tested_one_test() ->
     {ok, Test} = file:read_file(filename:join(test_dir(), "readme_example_test.gleam")),
     ?assertNotEqual(nomatch, binary:match(Test, Block)).
 
-elixir_example_exists_test() ->
-    ?assert(byte_size(example("elixir")) > 0).
+elixir_examples_exist_test() ->
+    ?assert(byte_size(example("elixir")) > 0),
+    ?assert(byte_size(example("elixir-pool")) > 0).
 
 example(Name) ->
     {ok, Readme} = file:read_file(filename:join([test_dir(), "..", "README.md"])),

@@ -31,10 +31,13 @@ defmodule VivaTensorSmokeTest do
     assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
   end
 
-  test "the README's Elixir example runs as written" do
-    readme = File.read!(Path.expand("../../../README.md", __DIR__))
-    [_, after_marker] = String.split(readme, "<!-- example:elixir -->\n```elixir\n", parts: 2)
-    [code, _] = String.split(after_marker, "```", parts: 2)
-    Code.eval_string(code)
+  for name <- ["elixir", "elixir-pool"] do
+    test "the README's #{name} example runs as written" do
+      readme = File.read!(Path.expand("../../../README.md", __DIR__))
+      marker = "<!-- example:#{unquote(name)} -->\n```elixir\n"
+      [_, after_marker] = String.split(readme, marker, parts: 2)
+      [code, _] = String.split(after_marker, "```", parts: 2)
+      Code.eval_string(code)
+    end
   end
 end
