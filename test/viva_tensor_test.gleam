@@ -12,7 +12,7 @@ fn run_eunit(modules: List(String)) -> Nil
 fn atom(name: String) -> String
 
 pub fn main() -> Nil {
-  run_eunit([atom("viva_tensor_test")])
+  run_eunit([atom("viva_tensor_test"), atom("viva_tensor_quant_test")])
 }
 
 fn matrix() -> Tensor {
