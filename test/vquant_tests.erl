@@ -1,6 +1,7 @@
 %% EUnit suite for quantized tensors (`vquant'): bit-exactness against the
 %% shared reference vectors through the NIF, round trips of every format,
-%% sizes, the memory account, corrupted binaries, bad formats, metrics.
+%% sizes, the memory account, corrupted binaries, bad formats, metrics, and
+%% the README example (read from README.md and evaluated as written).
 -module(vquant_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -70,6 +71,16 @@ read(Format, File) ->
     case file:read_file(Path) of
         {ok, Bin} -> Bin;
         {error, Why} -> error({cannot_read, Path, Why})
+    end.
+
+repo_file(Name) ->
+    Found = [F || Start <- starts(), A <- ancestors(real(Start)),
+                  F <- [filename:join(A, Name)],
+                  filelib:is_regular(F),
+                  filelib:is_dir(filename:join(A, "native"))],
+    case Found of
+        [F | _] -> F;
+        [] -> error({not_found, Name, starts()})
     end.
 
 %% ---------------------------------------------------------------------------
@@ -351,3 +362,22 @@ memory_account_test() ->
     Pid ! stop,
     receive {'DOWN', Ref, process, Pid, _} -> ok end,
     wait_bytes(Base, 200).
+
+%% ---------------------------------------------------------------------------
+%% The README's Erlang example, read from README.md and evaluated as written
+
+readme_example_test() ->
+    {ok, Text} = file:read_file(repo_file("README.md")),
+    [_, After] = binary:split(Text, <<"<!-- example:erlang-quant -->">>),
+    [_, Rest] = binary:split(After, <<"```erlang\n">>),
+    [Code, _] = binary:split(Rest, <<"```">>),
+    {ok, Tokens, _} = erl_scan:string(binary_to_list(Code)),
+    lists:foldl(fun(Form, Bindings) ->
+                        {ok, Exprs} = erl_parse:parse_exprs(Form),
+                        {value, _, B} = erl_eval:exprs(Exprs, Bindings),
+                        B
+                end, erl_eval:new_bindings(), split_dots(Tokens, [], [])).
+
+split_dots([], [], Acc) -> lists:reverse(Acc);
+split_dots([{dot, _} = D | T], Cur, Acc) -> split_dots(T, [], [lists:reverse([D | Cur]) | Acc]);
+split_dots([Tok | T], Cur, Acc) -> split_dots(T, [Tok | Cur], Acc).
