@@ -2,7 +2,7 @@
 %%
 %% {@link quantize/2} packs a tensor (converted to f32 first) into one of the
 %% block formats below; the result is an immutable handle of its own (not a
-%% {@link vtensor:tensor()}). {@link dequantize/1} gives an f32 tensor of the
+%% `vtensor:tensor()'). {@link dequantize/1} gives an f32 tensor of the
 %% same shape back, {@link to_binary/1} / {@link from_binary/1} the
 %% validated, versioned serialized form (`VTQ1', little-endian, documented in
 %% `native/viva_tensor_core/src/quant/mod.rs'), and {@link metrics/2} the
