@@ -228,6 +228,19 @@ bad_format_test_() ->
     [?_assertMatch({error, {out_of_bounds, _}}, vquant:quantize(T, {int8, {per_channel, 2}})),
      ?_assertMatch({error, {out_of_bounds, _}}, vquant:quantize(T, {int8, {per_channel, -3}}))].
 
+%% Messages name the bad term, but a huge one only by its kind.
+format_message_test() ->
+    T = rand([4], 1),
+    {error, {invalid_argument, M1}} = vquant:quantize(T, foo),
+    ?assertMatch({_, _}, binary:match(M1, <<"foo">>)),
+    {error, {invalid_argument, M2}} = vquant:quantize(T, {nf4, -2}),
+    ?assertMatch({_, _}, binary:match(M2, <<"{nf4,-2}">>)),
+    [begin
+         {error, {invalid_argument, M}} = vquant:quantize(T, Huge),
+         ?assert(byte_size(M) < 400)
+     end || Huge <- [lists:seq(1, 1000000), {lists:seq(1, 1000000)}, {nf4, <<0:8000000>>},
+                     {int8, {per_channel, 1 bsl 100000}}, list_to_tuple(lists:seq(1, 100000))]].
+
 non_finite_test() ->
     [?assertMatch({error, {non_finite, _}},
                   vquant:quantize(ok(vtensor:from_list([1.0, V, 2.0])), F))

@@ -107,6 +107,30 @@ fn quant(t: Term) -> Result<ResourceArc<QuantResource>, NifError> {
     Ok(t.decode()?)
 }
 
+/// A short rendering of a (possibly huge) term for error messages: atoms,
+/// numbers and small tuples of them in full, anything else by its kind.
+fn show(t: Term, depth: usize) -> String {
+    match t.get_type() {
+        TermType::Atom | TermType::Float => format!("{t:?}"),
+        TermType::Integer => match t.decode::<i64>() {
+            Ok(v) => v.to_string(),
+            Err(_) => "an integer beyond 64 bits".to_string(),
+        },
+        TermType::Tuple => match rustler::types::tuple::get_tuple(t) {
+            Ok(items) if items.len() <= 4 && depth < 3 => {
+                let inner: Vec<String> = items.iter().map(|x| show(*x, depth + 1)).collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Ok(items) => format!("a tuple of {} elements", items.len()),
+            Err(_) => "a tuple".to_string(),
+        },
+        TermType::List => "a list".to_string(),
+        TermType::Binary => "a binary".to_string(),
+        TermType::Map => "a map".to_string(),
+        _ => "a term of another type".to_string(),
+    }
+}
+
 fn invalid(msg: String) -> NifError {
     NifError::Tensor(TensorError::invalid_argument(msg))
 }
@@ -118,16 +142,18 @@ fn param(t: Term, what: &str, format: Term) -> Result<usize, NifError> {
         .and_then(|v| usize::try_from(v).ok())
         .ok_or_else(|| {
             invalid(format!(
-                "{what} must be a non-negative integer in {format:?}"
+                "{what} must be a non-negative integer in {}",
+                show(format, 0)
             ))
         })
 }
 
 fn unknown_format(t: Term) -> NifError {
     invalid(format!(
-        "unknown quantization format {t:?}; expected q8_0, q4_0, q4_1, q5_0, mxfp4, nvfp4, \
+        "unknown quantization format {}; expected q8_0, q4_0, q4_1, q5_0, mxfp4, nvfp4, \
          nf4, nf4_dq, {{nf4, Block}}, {{nf4_dq, Block, Block2}}, {{int8, per_tensor}}, \
-         {{int8, {{per_channel, Axis}}}} or {{int8, {{per_block, Block}}}}"
+         {{int8, {{per_channel, Axis}}}} or {{int8, {{per_block, Block}}}}",
+        show(t, 0)
     ))
 }
 
@@ -186,7 +212,8 @@ fn granularity(g: Term, whole: Term, shape: &[usize]) -> Result<Int8Granularity,
         (Some(a), 2) if a == qatoms::per_channel() => {
             let axis: i64 = items[1].decode().map_err(|_| {
                 invalid(format!(
-                    "the int8 channel axis must be an integer in {whole:?}"
+                    "the int8 channel axis must be an integer in {}",
+                    show(whole, 0)
                 ))
             })?;
             let rank = shape.len() as i64;
