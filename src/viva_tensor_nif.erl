@@ -33,7 +33,14 @@
     broadcast_to/2, expand/2,
     shape/1, dtype/1, size/1, rank/1, strides/1, is_contiguous/1, nbytes/1,
     is_tensor/1, is_deallocated/1, shares_storage/2, deallocate/1,
-    memory_stats/0, reset_peak_memory/0, build_info/0, test_panic/1
+    memory_stats/0, reset_peak_memory/0, build_info/0, test_panic/1,
+    %% quantized tensors (src/vquant.erl)
+    quantize/2, quantize_dirty/2,
+    dequantize/1, dequantize_dirty/1,
+    q_to_binary/1, q_to_binary_dirty/1,
+    q_from_binary/1, q_from_binary_dirty/1,
+    quant_metrics/2, quant_metrics_dirty/2,
+    q_format/1, q_shape/1, q_size/1, q_nbytes/1, q_compression_ratio/1, is_quantized/1
 ]).
 
 -define(LIB, "viva_tensor_nif").
@@ -246,6 +253,26 @@ expand(_, _) -> unavailable().
 shares_storage(_, _) -> unavailable().
 -spec test_panic(binary()) -> term().
 test_panic(_) -> unavailable().
+-spec quantize(reference(), term()) -> term().
+quantize(_, _) -> unavailable().
+-spec quantize_dirty(reference(), term()) -> term().
+quantize_dirty(_, _) -> unavailable().
+-spec dequantize(reference()) -> term().
+dequantize(_) -> unavailable().
+-spec dequantize_dirty(reference()) -> term().
+dequantize_dirty(_) -> unavailable().
+-spec q_to_binary(reference()) -> term().
+q_to_binary(_) -> unavailable().
+-spec q_to_binary_dirty(reference()) -> term().
+q_to_binary_dirty(_) -> unavailable().
+-spec q_from_binary(binary()) -> term().
+q_from_binary(_) -> unavailable().
+-spec q_from_binary_dirty(binary()) -> term().
+q_from_binary_dirty(_) -> unavailable().
+-spec quant_metrics(reference(), reference()) -> term().
+quant_metrics(_, _) -> unavailable().
+-spec quant_metrics_dirty(reference(), reference()) -> term().
+quant_metrics_dirty(_, _) -> unavailable().
 
 -spec shape(reference()) -> [non_neg_integer()].
 shape(_) -> unavailable_raise().
@@ -273,3 +300,15 @@ memory_stats() -> unavailable_raise().
 reset_peak_memory() -> unavailable_raise().
 -spec build_info() -> #{version := binary(), profile := binary()}.
 build_info() -> unavailable_raise().
+-spec q_format(reference()) -> term().
+q_format(_) -> unavailable_raise().
+-spec q_shape(reference()) -> [non_neg_integer()].
+q_shape(_) -> unavailable_raise().
+-spec q_size(reference()) -> non_neg_integer().
+q_size(_) -> unavailable_raise().
+-spec q_nbytes(reference()) -> non_neg_integer().
+q_nbytes(_) -> unavailable_raise().
+-spec q_compression_ratio(reference()) -> float().
+q_compression_ratio(_) -> unavailable_raise().
+-spec is_quantized(term()) -> boolean().
+is_quantized(_) -> false.

@@ -16,6 +16,7 @@ pub fn main() -> Nil {
     atom("viva_tensor_test"),
     atom("readme_example_test"),
     atom("viva_tensor_pool_test"),
+    atom("viva_tensor_quant_test"),
   ])
 }
 

@@ -3,6 +3,7 @@
 //! - [`resource`]: the tensor handle and zero-copy binary owner
 //! - [`decode`] / [`error`]: term conversion and error mapping
 //! - [`create`], [`convert`], [`views`], [`meta`]: the NIFs, by concern
+//! - [`quant`]: quantized tensors (their own resource), metrics
 //!
 //! Every data-touching NIF exists twice (`name` and `name_dirty`, see
 //! [`dual`]); the Erlang module `vtensor` chooses by size.
@@ -14,6 +15,7 @@ mod decode;
 mod dual;
 mod error;
 mod meta;
+mod quant;
 mod resource;
 mod views;
 

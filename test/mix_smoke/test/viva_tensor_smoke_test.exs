@@ -27,6 +27,20 @@ defmodule VivaTensorSmokeTest do
     assert {:error, {:shape_mismatch, [4, 4], [2, 3]}} = :vtensor.broadcast_to(t, [4, 4])
   end
 
+  test "quantized tensors" do
+    {:ok, w} = :vtensor.random_normal([64, 64], 1)
+    {:ok, q} = :vquant.quantize(w, :q4_0)
+    assert :vquant.format(q) == :q4_0
+    assert :vquant.nbytes(q) == 128 * 18 + 36
+    {:ok, bin} = :vquant.to_binary(q)
+    {:ok, q2} = :vquant.from_binary(bin)
+    {:ok, d} = :vquant.dequantize(q2)
+    assert {:ok, %{cosine: cos, sqnr_db: db}} = :vquant.metrics(w, d)
+    assert cos > 0.99 and db > 15.0
+    assert {:error, {:invalid_argument, _}} = :vquant.quantize(w, {:nf4, 3})
+    assert {:error, {:invalid_argument, _}} = :vquant.from_binary(binary_part(bin, 0, 10))
+  end
+
   test "the application starts" do
     assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
   end

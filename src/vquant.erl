@@ -1,0 +1,135 @@
+%% @doc Quantized tensors for Erlang and Elixir.
+%%
+%% {@link quantize/2} packs a tensor (converted to f32 first) into one of the
+%% block formats below; the result is an immutable handle of its own (not a
+%% `vtensor:tensor()'). {@link dequantize/1} gives an f32 tensor of the
+%% same shape back, {@link to_binary/1} / {@link from_binary/1} the
+%% validated, versioned serialized form (`VTQ1', little-endian, documented in
+%% `native/viva_tensor_core/src/quant/mod.rs'), and {@link metrics/2} the
+%% error between two tensors of one shape.
+%%
+%% Formats (bytes per 32 values, scales included):
+%% <ul>
+%% <li>`q8_0' (34), `q4_0' (18), `q4_1' (20), `q5_0' (22): ggml blocks of 32, bit-exact with gguf-py;</li>
+%% <li>`mxfp4' (17): OCP MXFP4 in ggml's layout;</li>
+%% <li>`nvfp4' (18, + 4 per tensor): NVFP4 as compressed-tensors packs it (blocks of 16);</li>
+%% <li>`nf4' = `{nf4, 64}' (18): bitsandbytes NF4; `{nf4, Block}' any even block;</li>
+%% <li>`nf4_dq' = `{nf4_dq, 64, 256}' (16.5, + small second level): NF4 with double-quantized absmaxes;</li>
+%% <li>`{int8, per_tensor}', `{int8, {per_channel, Axis}}' (a negative axis counts
+%%     from the end), `{int8, {per_block, Block}}' (32 + 4 per scale): symmetric absmax int8.</li>
+%% </ul>
+%%
+%% Errors are values as in {@link vtensor}: an unknown format term gives
+%% `{error, {invalid_argument, Msg}}', NaN or infinity in the input
+%% `{error, {non_finite, Msg}}', a corrupted binary an error (never a crash).
+%% The packed bytes ({@link nbytes/1}) are in {@link vtensor:memory_stats/0}
+%% while the handle lives; they are released by garbage collection.
+%%
+%% Scheduling: data calls on more than {@link vtensor:dirty_threshold/0}
+%% elements run on a dirty CPU scheduler; metadata calls stay on the caller's.
+%%
+%% Elixir: `{:ok, q} = :vquant.quantize(t, :q4_0)'.
+-module(vquant).
+
+-export([
+    quantize/2, dequantize/1, to_binary/1, from_binary/1,
+    format/1, shape/1, size/1, nbytes/1, compression_ratio/1, is_quantized/1,
+    metrics/2
+]).
+
+-export_type([quantized/0, format/0, metrics/0]).
+
+-type quantized() :: reference().
+%% A quantized tensor handle (a NIF resource).
+-type format() ::
+    q8_0 | q4_0 | q4_1 | q5_0 | mxfp4 | nvfp4 | nf4 | nf4_dq
+    | {nf4, Block :: pos_integer()}
+    | {nf4_dq, Block :: pos_integer(), Block2 :: pos_integer()}
+    | {int8, per_tensor | {per_channel, Axis :: integer()} | {per_block, Block :: pos_integer()}}.
+-type metrics() :: #{mse := float(), rmse := float(), max_abs := float(),
+                     mean_abs := float(), sqnr_db := float() | infinity | neg_infinity,
+                     cosine := float()}.
+
+%% @doc Quantizes `T' (any dtype; converted to f32 first) to `Format'.
+%% A partial last block is padded with zeros; {@link dequantize/1} returns
+%% exactly `vtensor:size(T)' values.
+%% Errors: `{invalid_argument, _}' for an unknown format or a bad block size,
+%% `{out_of_bounds, _}' for an int8 channel axis outside the rank,
+%% `{non_finite, _}' for NaN or infinity in `T', `deallocated'.
+-spec quantize(vtensor:tensor(), format()) -> vtensor:result(quantized()).
+quantize(T, Format) ->
+    case vtensor:size(T) > vtensor:dirty_threshold() of
+        true -> viva_tensor_nif:quantize_dirty(T, Format);
+        false -> viva_tensor_nif:quantize(T, Format)
+    end.
+
+%% @doc The values back, as a new f32 tensor of the quantized tensor's shape.
+-spec dequantize(quantized()) -> vtensor:result(vtensor:tensor()).
+dequantize(Q) ->
+    case big(Q) of
+        true -> viva_tensor_nif:dequantize_dirty(Q);
+        false -> viva_tensor_nif:dequantize(Q)
+    end.
+
+%% @doc The serialized form: a `VTQ1' header (format, parameters, shape)
+%% followed by the packed blocks and scales. `byte_size' equals {@link nbytes/1}.
+-spec to_binary(quantized()) -> vtensor:result(binary()).
+to_binary(Q) ->
+    case big(Q) of
+        true -> viva_tensor_nif:q_to_binary_dirty(Q);
+        false -> viva_tensor_nif:q_to_binary(Q)
+    end.
+
+%% @doc Parses what {@link to_binary/1} wrote, validating every field: a
+%% truncated or corrupted binary gives `{error, {invalid_argument, _}}' (or
+%% `{non_finite, _}' for a scale that is not finite), never a crash.
+-spec from_binary(binary()) -> vtensor:result(quantized()).
+from_binary(Bin) when is_binary(Bin) ->
+    case byte_size(Bin) > vtensor:dirty_threshold() of
+        true -> viva_tensor_nif:q_from_binary_dirty(Bin);
+        false -> viva_tensor_nif:q_from_binary(Bin)
+    end;
+from_binary(Bin) ->
+    erlang:error(badarg, [Bin]).
+
+%% @doc The format, as a term {@link quantize/2} accepts: a bare atom for the
+%% fixed formats and for `nf4' / `nf4_dq' with their default blocks
+%% (`{nf4, 64}' comes back as `nf4'), an int8 channel axis non-negative.
+-spec format(quantized()) -> format().
+format(Q) -> viva_tensor_nif:q_format(Q).
+
+%% @doc The logical shape (the quantized tensor's shape).
+-spec shape(quantized()) -> vtensor:shape().
+shape(Q) -> viva_tensor_nif:q_shape(Q).
+
+%% @doc Number of logical elements.
+-spec size(quantized()) -> non_neg_integer().
+size(Q) -> viva_tensor_nif:q_size(Q).
+
+%% @doc Every byte the quantized tensor holds: codes, scales and its
+%% 20 + 8·rank byte header; equals `byte_size' of {@link to_binary/1}.
+-spec nbytes(quantized()) -> pos_integer().
+nbytes(Q) -> viva_tensor_nif:q_nbytes(Q).
+
+%% @doc `4 * size(Q) / nbytes(Q)': how many times smaller than f32.
+-spec compression_ratio(quantized()) -> float().
+compression_ratio(Q) -> viva_tensor_nif:q_compression_ratio(Q).
+
+%% @doc True for a quantized tensor handle, false for any other term.
+-spec is_quantized(term()) -> boolean().
+is_quantized(Q) -> viva_tensor_nif:is_quantized(Q).
+
+%% @doc Error measures of `Approx' against `Reference' (two tensors of one
+%% shape, any dtypes, compared as f32, computed in f64): `mse', `rmse',
+%% `max_abs', `mean_abs', `sqnr_db' (`10 log10(signal / noise)'; the atom
+%% `infinity' when they are equal) and `cosine' (1.0 for two zero tensors).
+%% Errors: `{shape_mismatch, shape(Reference), shape(Approx)}',
+%% `{non_finite, _}' for NaN or infinity in either.
+-spec metrics(vtensor:tensor(), vtensor:tensor()) -> vtensor:result(metrics()).
+metrics(Reference, Approx) ->
+    case vtensor:size(Reference) > vtensor:dirty_threshold() of
+        true -> viva_tensor_nif:quant_metrics_dirty(Reference, Approx);
+        false -> viva_tensor_nif:quant_metrics(Reference, Approx)
+    end.
+
+big(Q) -> viva_tensor_nif:q_size(Q) > vtensor:dirty_threshold().

@@ -1,0 +1,187 @@
+//// Gleam tests for `viva_tensor/quant`, run by `gleam test` on EUnit (the
+//// runner in viva_tensor_test.gleam lists this module).
+
+import viva_tensor.{
+  type Tensor, F32, F64, InvalidArgument, MemoryStats, NonFinite, OutOfBounds,
+  ShapeMismatch,
+}
+import viva_tensor/quant.{
+  Decibels, Int8PerBlock, Int8PerChannel, Int8PerTensor, Metrics, Mxfp4, Nf4,
+  Nf4Block, Nf4Dq, Nf4DqBlocks, NoNoise, NoSignal, Nvfp4, Q40, Q41, Q50, Q80,
+}
+
+@external(erlang, "erlang", "garbage_collect")
+fn garbage_collect() -> Bool
+
+@external(erlang, "timer", "sleep")
+fn sleep(ms: Int) -> Nil
+
+/// Waits (up to a second) until the memory account stops moving: tensors of
+/// earlier tests, in processes EUnit has already ended, are released
+/// asynchronously and could otherwise be subtracted between two readings.
+fn settle(tries: Int) -> Nil {
+  garbage_collect()
+  let MemoryStats(bytes: a, ..) = viva_tensor.memory_stats()
+  sleep(10)
+  let MemoryStats(bytes: b, ..) = viva_tensor.memory_stats()
+  case a == b || tries <= 0 {
+    True -> Nil
+    False -> settle(tries - 1)
+  }
+}
+
+fn normal(shape: List(Int), seed: Int) -> Tensor {
+  let assert Ok(t) =
+    viva_tensor.random_normal(shape, seed:, mean: 0.0, std: 1.0, dtype: F32)
+  t
+}
+
+const all_formats = [
+  Q80,
+  Q40,
+  Q41,
+  Q50,
+  Mxfp4,
+  Nvfp4,
+  Nf4,
+  Nf4Dq,
+  Nf4Block(32),
+  Nf4DqBlocks(128, 2),
+  Int8PerTensor,
+  Int8PerChannel(0),
+  Int8PerChannel(1),
+  Int8PerBlock(48),
+]
+
+// No gleam_stdlib (zero hex dependencies), so a local `each`.
+fn each(items: List(a), f: fn(a) -> Nil) -> Nil {
+  case items {
+    [] -> Nil
+    [first, ..rest] -> {
+      f(first)
+      each(rest, f)
+    }
+  }
+}
+
+pub fn every_format_round_trips_test() {
+  let t = normal([6, 100], 7)
+  use format <- each(all_formats)
+  let assert Ok(q) = quant.quantize(t, format)
+  assert quant.format(q) == format
+  assert quant.shape(q) == [6, 100]
+  assert quant.size(q) == 600
+  let assert Ok(bits) = quant.to_binary(q)
+  let assert Ok(q2) = quant.from_binary(bits)
+  assert quant.format(q2) == format
+  assert quant.to_binary(q2) == Ok(bits)
+  let assert Ok(d) = quant.dequantize(q)
+  let assert Ok(d2) = quant.dequantize(q2)
+  assert viva_tensor.shape(d) == [6, 100]
+  assert viva_tensor.to_binary(d) == viva_tensor.to_binary(d2)
+  let assert Ok(Metrics(cosine: cosine, sqnr_db: Decibels(db), ..)) =
+    quant.metrics(t, d)
+  assert cosine >. 0.95
+  assert db >. 10.0
+}
+
+pub fn canonical_formats_test() {
+  let t = normal([128], 1)
+  let assert Ok(q) = quant.quantize(t, Nf4Block(64))
+  assert quant.format(q) == Nf4
+  let assert Ok(q) = quant.quantize(t, Nf4DqBlocks(64, 256))
+  assert quant.format(q) == Nf4Dq
+  let assert Ok(q) = quant.quantize(normal([4, 8], 2), Int8PerChannel(-1))
+  assert quant.format(q) == Int8PerChannel(1)
+}
+
+pub fn sizes_test() {
+  let assert Ok(v) = viva_tensor.zeros([4096], dtype: F32)
+  let assert Ok(q) = quant.quantize(v, Q40)
+  assert quant.nbytes(q) == 2332
+  assert quant.compression_ratio(q) == 16_384.0 /. 2332.0
+  let assert Ok(bits) = quant.to_binary(q)
+  let assert <<"VTQ1":utf8, _:bits>> = bits
+  let assert Ok(q) = quant.quantize(v, Q80)
+  assert quant.nbytes(q) == 28 + 128 * 34
+}
+
+pub fn errors_test() {
+  let t = normal([4, 64], 3)
+  let assert Error(InvalidArgument(_)) = quant.quantize(t, Nf4Block(3))
+  let assert Error(InvalidArgument(_)) = quant.quantize(t, Nf4Block(-2))
+  let assert Error(InvalidArgument(_)) = quant.quantize(t, Nf4DqBlocks(64, 0))
+  let assert Error(InvalidArgument(_)) = quant.quantize(t, Int8PerBlock(0))
+  // an integer beyond 64 bits is an error value, not a crash
+  let assert Error(InvalidArgument(_)) =
+    quant.quantize(t, Nf4Block(100_000_000_000_000_000_000_000))
+  let assert Error(OutOfBounds(_)) = quant.quantize(t, Int8PerChannel(2))
+  let assert Error(InvalidArgument(_)) = quant.from_binary(<<>>)
+  let assert Error(InvalidArgument(_)) = quant.from_binary(<<"VTQ1":utf8>>)
+  let assert Ok(q) = quant.quantize(t, Q80)
+  let assert Ok(<<head:bytes-size(40), _:bits>>) = quant.to_binary(q)
+  let assert Error(InvalidArgument(_)) = quant.from_binary(head)
+}
+
+pub fn metrics_test() {
+  let assert Ok(a) =
+    viva_tensor.from_list([1.0, 2.0, 3.0, 4.0], shape: [4], dtype: F32)
+  let assert Ok(b) =
+    viva_tensor.from_list([1.0, 2.0, 3.0, 5.0], shape: [4], dtype: F32)
+  let assert Ok(Metrics(
+    mse: 0.25,
+    rmse: 0.5,
+    max_abs: 1.0,
+    mean_abs: 0.25,
+    sqnr_db: Decibels(_),
+    cosine: _,
+  )) = quant.metrics(a, b)
+  let assert Ok(Metrics(mse: 0.0, sqnr_db: NoNoise, ..)) = quant.metrics(a, a)
+  let assert Ok(z) = viva_tensor.zeros([4], dtype: F32)
+  let assert Ok(Metrics(sqnr_db: NoSignal, cosine: 0.0, ..)) =
+    quant.metrics(z, a)
+  let assert Ok(m) = viva_tensor.from_list([1.0, 2.0], shape: [2], dtype: F32)
+  let assert Error(ShapeMismatch(expected: [4], got: [2])) = quant.metrics(a, m)
+}
+
+pub fn non_finite_test() {
+  // f64 values beyond f32's range become infinities when converted
+  let assert Ok(huge) =
+    viva_tensor.from_list([1.0e300, 1.0], shape: [2], dtype: F64)
+  let assert Error(NonFinite(_)) = quant.quantize(huge, Nvfp4)
+}
+
+pub fn memory_account_test() {
+  settle(100)
+  let t = normal([256, 256], 4)
+  let MemoryStats(bytes: before, ..) = viva_tensor.memory_stats()
+  let assert Ok(q) = quant.quantize(t, Q80)
+  let MemoryStats(bytes: during, ..) = viva_tensor.memory_stats()
+  assert during - before == quant.nbytes(q)
+}
+
+// The README's Gleam example, as written there.
+pub fn readme_quant_example() {
+  let assert Ok(w) =
+    viva_tensor.random_normal(
+      [256, 256],
+      seed: 7,
+      mean: 0.0,
+      std: 1.0,
+      dtype: F32,
+    )
+  let assert Ok(q) = quant.quantize(w, Q40)
+  let assert [256, 256] = quant.shape(q)
+  let assert 36_900 = quant.nbytes(q)
+  let assert Ok(bits) = quant.to_binary(q)
+  let assert Ok(q2) = quant.from_binary(bits)
+  let assert Ok(d) = quant.dequantize(q2)
+  let assert Ok(Metrics(sqnr_db: Decibels(db), cosine: cosine, ..)) =
+    quant.metrics(w, d)
+  assert db >. 15.0 && cosine >. 0.99
+  let assert Error(InvalidArgument(_)) = quant.quantize(w, Nf4Block(3))
+}
+
+pub fn readme_quant_example_test() {
+  readme_quant_example()
+}
