@@ -58,7 +58,7 @@
 
 -export([start_link/2, child_spec/2, start_pool/2, stop_pool/1]).
 -export([submit/1, submit/3, await/2, cancel/1]).
--export([map/2, map/3, map_tensor_op/3]).
+-export([map/2, map/3, map_tensor_op/3, quantize_many/3]).
 -export([stats/0, stats/1, default_pool/0]).
 
 -export_type([pool/0, job_ref/0, result/0, task/0, item_fun/0, options/0]).
@@ -246,6 +246,24 @@ map_tensor_op(Op, Tensors, Opts) ->
     case Failures of
         [] -> {ok, [V || {ok, V} <- Results]};
         _ -> {error, Failures}
+    end.
+
+%% @doc Quantize many tensors on the pool's workers, all or nothing:
+%% `{ok, Quantized}' in input order when every tensor quantized, else
+%% `{error, Failures}' listing `{Index, Reason}' (1-based) for each tensor
+%% that failed, whether the quantizer refused it (`{non_finite, _}', ...)
+%% or its job timed out or crashed. `Format' is any {@link vquant:format()};
+%% options as for {@link map/3}. Works across nodes (`nodes => all').
+-spec quantize_many([vtensor:tensor()], vquant:format(), options() | list()) ->
+    {ok, [vquant:quantized()]} | {error, [{pos_integer(), term()}]}.
+quantize_many(Tensors, Format, Opts) ->
+    Results = map({vquant, quantize, [Format]}, Tensors, Opts),
+    Indexed = lists:zip(lists:seq(1, length(Results)), Results),
+    Failures = [{I, R} || {I, {error, R}} <- Indexed] ++
+        [{I, R} || {I, {ok, {error, R}}} <- Indexed],
+    case lists:keysort(1, Failures) of
+        [] -> {ok, [Q || {ok, {ok, Q}} <- Results]};
+        Sorted -> {error, Sorted}
     end.
 
 %%% Stats

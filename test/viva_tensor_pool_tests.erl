@@ -578,3 +578,24 @@ tensors_cross(#{peers := Peers}) ->
     after
         Stub andalso [erpc:call(N, viva_tensor_portable_tests, remove_stub, [stub]) || N <- Nodes]
     end.
+
+%% quantize_many: the named batch op for quantizing, all or nothing.
+quantize_many_test_() ->
+    {setup,
+     fun() -> {ok, _} = application:ensure_all_started(viva_tensor) end,
+     fun(_) -> ok end,
+     fun() ->
+         Ts = [begin {ok, T} = vtensor:random_normal([64, 64], S), T end || S <- lists:seq(1, 5)],
+         {ok, Qs} = viva_tensor_pool:quantize_many(Ts, q4_0, #{timeout => 10000}),
+         ?assertEqual(5, length(Qs)),
+         %% same bytes as quantizing in this process
+         [begin
+              {ok, Local} = vquant:quantize(T, q4_0),
+              ?assertEqual(vquant:to_binary(Local), vquant:to_binary(Q))
+          end || {T, Q} <- lists:zip(Ts, Qs)],
+         {ok, Bad} = vtensor:from_list([1.0, nan], [2], f32),
+         ?assertMatch({error, [{2, {non_finite, _}}]},
+                      viva_tensor_pool:quantize_many([hd(Ts), Bad], nf4, #{})),
+         ?assertMatch({error, [{1, {invalid_argument, _}}]},
+                      viva_tensor_pool:quantize_many([hd(Ts)], not_a_format, #{}))
+     end}.
