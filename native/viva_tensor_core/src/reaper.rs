@@ -15,16 +15,19 @@ use crate::storage::Buffer;
 /// Buffers at least this large are freed off the calling thread.
 pub const REAP_MIN_BYTES: usize = 1 << 20;
 
-static REAPER: OnceLock<Mutex<Sender<Buffer>>> = OnceLock::new();
+/// Anything the reaper thread can drop.
+type Garbage = Box<dyn Send>;
 
-fn reaper() -> &'static Mutex<Sender<Buffer>> {
+static REAPER: OnceLock<Mutex<Sender<Garbage>>> = OnceLock::new();
+
+fn reaper() -> &'static Mutex<Sender<Garbage>> {
     REAPER.get_or_init(|| {
-        let (tx, rx) = channel::<Buffer>();
+        let (tx, rx) = channel::<Garbage>();
         std::thread::Builder::new()
             .name("viva-tensor-reaper".into())
             .spawn(move || {
-                for buffer in rx {
-                    drop(buffer);
+                for garbage in rx {
+                    drop(garbage);
                 }
             })
             .expect("spawning the buffer reaper thread");
@@ -32,14 +35,20 @@ fn reaper() -> &'static Mutex<Sender<Buffer>> {
     })
 }
 
-/// Frees `buffer` now if small, else on the reaper thread. If the reaper
-/// is gone (process shutdown), frees it here.
-pub(crate) fn release(buffer: Buffer) {
-    if buffer.as_bytes().len() < REAP_MIN_BYTES {
-        return;
-    }
+/// Drops `value` on the reaper thread instead of here. For large
+/// allocations whose owner may die on a BEAM normal scheduler (a tensor
+/// buffer, a quantized tensor's payload). If the reaper is gone (process
+/// shutdown), drops it here.
+pub fn defer_drop<T: Send + 'static>(value: T) {
     let sender = reaper().lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(returned) = sender.send(buffer) {
+    if let Err(returned) = sender.send(Box::new(value)) {
         drop(returned.0);
+    }
+}
+
+/// Frees `buffer` now if small, else on the reaper thread.
+pub(crate) fn release(buffer: Buffer) {
+    if buffer.as_bytes().len() >= REAP_MIN_BYTES {
+        defer_drop(buffer);
     }
 }

@@ -5,12 +5,10 @@
 //! (`QuantizedTensor::nbytes`, the size of its serialized form) are in the
 //! memory account for as long as the resource lives.
 
-use std::sync::mpsc::{channel, Sender};
-use std::sync::{Mutex, OnceLock};
-
 use rustler::{Atom, Encoder, Env, NifResult, OwnedBinary, ResourceArc, Term, TermType};
 use viva_tensor_core::memory::Accounted;
 use viva_tensor_core::quant::{metrics, Int8Granularity, QuantFormat, QuantizedTensor};
+use viva_tensor_core::reaper::{defer_drop, REAP_MIN_BYTES};
 use viva_tensor_core::{DType, Tensor, TensorError};
 
 use crate::create::new_tensor;
@@ -53,27 +51,6 @@ pub struct QuantResource {
 #[rustler::resource_impl]
 impl rustler::Resource for QuantResource {}
 
-/// Quantized tensors at least this large are freed on a background thread,
-/// as large tensor buffers are (see `viva_tensor_core::reaper`).
-const REAP_MIN_BYTES: usize = 1 << 20;
-
-static REAPER: OnceLock<Mutex<Sender<QuantizedTensor>>> = OnceLock::new();
-
-fn reap(q: QuantizedTensor) {
-    let sender = REAPER.get_or_init(|| {
-        let (tx, rx) = channel::<QuantizedTensor>();
-        std::thread::Builder::new()
-            .name("viva-tensor-quant-reaper".into())
-            .spawn(move || rx.into_iter().for_each(drop))
-            .expect("spawning the quantized tensor reaper thread");
-        Mutex::new(tx)
-    });
-    let sender = sender.lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(returned) = sender.send(q) {
-        drop(returned.0);
-    }
-}
-
 impl Drop for QuantResource {
     fn drop(&mut self) {
         // `_accounted` leaves the account right after this body; a large
@@ -81,7 +58,7 @@ impl Drop for QuantResource {
         // that runs the garbage collection.
         if let Some(q) = self.q.take() {
             if q.nbytes() >= REAP_MIN_BYTES {
-                reap(q);
+                defer_drop(q);
             }
         }
     }
