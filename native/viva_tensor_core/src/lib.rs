@@ -13,6 +13,7 @@ pub mod create;
 pub mod dtype;
 pub mod error;
 pub mod layout;
+pub mod linalg;
 pub mod memory;
 pub mod quant;
 pub mod random;
