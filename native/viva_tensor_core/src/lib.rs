@@ -18,6 +18,7 @@ pub mod memory;
 pub mod quant;
 pub mod random;
 pub mod reaper;
+pub mod select;
 pub mod storage;
 pub mod tensor;
 pub mod view;
