@@ -8,11 +8,18 @@
 //! handed over as its storage plus strides, without a copy.
 //!
 //! It was chosen over `gemm` (candle's) by measurement: on the development
-//! machine (AMD EPYC, AVX2+FMA, 2 shared cores) single-threaded sgemm ran at
-//! about 23 / 20 / 17 GFLOPS for n = 256 / 1024 / 2048 against 15-16 / 10-11 /
-//! 9-10 for `gemm` (median of 5, 3 at 2048; test profile, opt-level 2; see the
-//! ignored test `sgemm_gflops`, which prints both plus this module's own
-//! `matmul`). `gemm` is a dev-dependency only, for that comparison.
+//! machine (AMD EPYC, AVX2+FMA, 2 cores shared with other jobs, load average
+//! about 3), square row-major sgemm, median of 5 timed runs (3 at 2048) after
+//! a warm-up, test profile (opt-level 2), three invocations:
+//!
+//! | n    | matrixmultiply 1 thread | gemm 1 thread | gemm rayon(2) | [`matmul`] (2 bands) |
+//! |------|-------------------------|---------------|---------------|----------------------|
+//! | 256  | 24-25 GFLOPS            | 16-17 (one 5.6) | 17          | 19-20                |
+//! | 1024 | 31-33                   | 15-17         | 16-17         | 29-31                |
+//! | 2048 | 28-30                   | 16-17         | 17            | 29-30                |
+//!
+//! (ignored test `sgemm_gflops`). Neither scaled to the second core on that
+//! loaded machine. `gemm` is a dev-dependency only, for that comparison.
 //!
 //! # Precision per dtype
 //!

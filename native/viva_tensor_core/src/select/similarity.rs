@@ -2,10 +2,10 @@
 //! [`similarity_search`].
 //!
 //! The memory is scanned in blocks of rows; each block is scored against all
-//! queries with one GEMM (`queries @ block^T`, the block read in place through
+//! queries with one GEMM (`block @ queries^T`, the block read in place through
 //! its strides), and each query keeps a bounded heap of its `k` best rows. The
 //! full `[q, n]` score matrix is never built: extra memory is one
-//! `[q, block]` score buffer and `q` heaps of `k` entries per rayon task.
+//! `[block, q]` score buffer and `q` heaps of `k` entries per rayon task.
 //! Blocks are spread over rayon's pool and the heaps merged at the end.
 
 use std::cmp::Ordering;
@@ -189,22 +189,25 @@ impl Ctx<'_> {
             // SAFETY: queries are a contiguous q x d f32 buffer; the block's
             // element (j, p) for j < rows, p < d sits at off + j*rs + p*cs,
             // an element of `memory`'s view (Layout invariant; rows > 0 and
-            // d > 0 so `off` itself is in bounds); `buf` holds q x rows.
+            // d > 0 so `off` itself is in bounds); `buf` holds rows x q.
             unsafe {
+                // block [rows, d] @ queries^T [d, q] -> buf [rows, q]: the
+                // big operand is the packed-by-rows `a` side, read along
+                // its rows (measured faster than queries @ block^T).
                 matrixmultiply::sgemm(
-                    q,
-                    d,
                     rows,
+                    d,
+                    q,
                     1.0,
-                    self.qv.as_ptr(),
-                    d as isize,
-                    1,
                     data.as_ptr().offset(off),
-                    cs,
                     rs,
+                    cs,
+                    self.qv.as_ptr(),
+                    1,
+                    d as isize,
                     0.0,
                     buf.as_mut_ptr(),
-                    rows as isize,
+                    q as isize,
                     1,
                 );
             }
@@ -223,9 +226,8 @@ impl Ctx<'_> {
                 .collect(),
         };
         for (qi, heap) in heaps.iter_mut().enumerate() {
-            let row = &buf[qi * rows..(qi + 1) * rows];
             let qn = self.q_norms[qi];
-            for (j, &dot) in row.iter().enumerate() {
+            for (j, &dot) in buf[qi..].iter().step_by(q).enumerate() {
                 let score = match self.metric {
                     Metric::Dot => dot,
                     Metric::Cosine => {
