@@ -15,6 +15,7 @@ pub mod error;
 pub mod layout;
 pub mod linalg;
 pub mod memory;
+pub mod ops;
 pub mod quant;
 pub mod random;
 pub mod reaper;
