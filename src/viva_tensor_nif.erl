@@ -34,6 +34,25 @@
     shape/1, dtype/1, size/1, rank/1, strides/1, is_contiguous/1, nbytes/1,
     is_tensor/1, is_deallocated/1, shares_storage/2, deallocate/1,
     memory_stats/0, reset_peak_memory/0, build_info/0, test_panic/1,
+    %% tensor math (src/vops.erl)
+    binary_op/3, binary_op_dirty/3,
+    scalar_op/3, scalar_op_dirty/3,
+    where_/3, where_dirty/3,
+    unary_op/2, unary_op_dirty/2,
+    clip/3, clip_dirty/3,
+    reduce/4, reduce_dirty/4,
+    moment/5, moment_dirty/5,
+    norm/4, norm_dirty/4,
+    arg_reduce/4, arg_reduce_dirty/4,
+    softmax/3, softmax_dirty/3,
+    linalg_op/3, linalg_op_dirty/3,
+    join/3, join_dirty/3,
+    index_select/3, index_select_dirty/3,
+    take/2, take_dirty/2,
+    pad/3, pad_dirty/3,
+    top_k/3, top_k_dirty/3,
+    similarity_search/4, similarity_search_dirty/4,
+    split/3,
     %% quantized tensors (src/vquant.erl)
     quantize/2, quantize_dirty/2,
     dequantize/1, dequantize_dirty/1,
@@ -253,6 +272,76 @@ expand(_, _) -> unavailable().
 shares_storage(_, _) -> unavailable().
 -spec test_panic(binary()) -> term().
 test_panic(_) -> unavailable().
+-spec binary_op(term(), term(), term()) -> term().
+binary_op(_, _, _) -> unavailable().
+-spec binary_op_dirty(term(), term(), term()) -> term().
+binary_op_dirty(_, _, _) -> unavailable().
+-spec scalar_op(term(), term(), term()) -> term().
+scalar_op(_, _, _) -> unavailable().
+-spec scalar_op_dirty(term(), term(), term()) -> term().
+scalar_op_dirty(_, _, _) -> unavailable().
+-spec where_(term(), term(), term()) -> term().
+where_(_, _, _) -> unavailable().
+-spec where_dirty(term(), term(), term()) -> term().
+where_dirty(_, _, _) -> unavailable().
+-spec unary_op(term(), term()) -> term().
+unary_op(_, _) -> unavailable().
+-spec unary_op_dirty(term(), term()) -> term().
+unary_op_dirty(_, _) -> unavailable().
+-spec clip(term(), term(), term()) -> term().
+clip(_, _, _) -> unavailable().
+-spec clip_dirty(term(), term(), term()) -> term().
+clip_dirty(_, _, _) -> unavailable().
+-spec reduce(term(), term(), term(), term()) -> term().
+reduce(_, _, _, _) -> unavailable().
+-spec reduce_dirty(term(), term(), term(), term()) -> term().
+reduce_dirty(_, _, _, _) -> unavailable().
+-spec moment(term(), term(), term(), term(), term()) -> term().
+moment(_, _, _, _, _) -> unavailable().
+-spec moment_dirty(term(), term(), term(), term(), term()) -> term().
+moment_dirty(_, _, _, _, _) -> unavailable().
+-spec norm(term(), term(), term(), term()) -> term().
+norm(_, _, _, _) -> unavailable().
+-spec norm_dirty(term(), term(), term(), term()) -> term().
+norm_dirty(_, _, _, _) -> unavailable().
+-spec arg_reduce(term(), term(), term(), term()) -> term().
+arg_reduce(_, _, _, _) -> unavailable().
+-spec arg_reduce_dirty(term(), term(), term(), term()) -> term().
+arg_reduce_dirty(_, _, _, _) -> unavailable().
+-spec softmax(term(), term(), term()) -> term().
+softmax(_, _, _) -> unavailable().
+-spec softmax_dirty(term(), term(), term()) -> term().
+softmax_dirty(_, _, _) -> unavailable().
+-spec linalg_op(term(), term(), term()) -> term().
+linalg_op(_, _, _) -> unavailable().
+-spec linalg_op_dirty(term(), term(), term()) -> term().
+linalg_op_dirty(_, _, _) -> unavailable().
+-spec join(term(), term(), term()) -> term().
+join(_, _, _) -> unavailable().
+-spec join_dirty(term(), term(), term()) -> term().
+join_dirty(_, _, _) -> unavailable().
+-spec index_select(term(), term(), term()) -> term().
+index_select(_, _, _) -> unavailable().
+-spec index_select_dirty(term(), term(), term()) -> term().
+index_select_dirty(_, _, _) -> unavailable().
+-spec take(term(), term()) -> term().
+take(_, _) -> unavailable().
+-spec take_dirty(term(), term()) -> term().
+take_dirty(_, _) -> unavailable().
+-spec pad(term(), term(), term()) -> term().
+pad(_, _, _) -> unavailable().
+-spec pad_dirty(term(), term(), term()) -> term().
+pad_dirty(_, _, _) -> unavailable().
+-spec top_k(term(), term(), term()) -> term().
+top_k(_, _, _) -> unavailable().
+-spec top_k_dirty(term(), term(), term()) -> term().
+top_k_dirty(_, _, _) -> unavailable().
+-spec similarity_search(term(), term(), term(), term()) -> term().
+similarity_search(_, _, _, _) -> unavailable().
+-spec similarity_search_dirty(term(), term(), term(), term()) -> term().
+similarity_search_dirty(_, _, _, _) -> unavailable().
+-spec split(term(), term(), term()) -> term().
+split(_, _, _) -> unavailable().
 -spec quantize(reference(), term()) -> term().
 quantize(_, _) -> unavailable().
 -spec quantize_dirty(reference(), term()) -> term().

@@ -149,3 +149,11 @@ fn ragged(depth: usize) -> NifError {
 pub fn term<'a, T: Decoder<'a>>(t: Term<'a>) -> Result<T, NifError> {
     Ok(t.decode()?)
 }
+
+/// The name of an atom (an operation selector such as `add`).
+pub fn atom_name(t: Term) -> Result<String, NifError> {
+    if t.get_type() != TermType::Atom {
+        return Err(NifError::BadArg);
+    }
+    Ok(t.atom_to_string()?)
+}

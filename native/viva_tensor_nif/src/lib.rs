@@ -3,6 +3,7 @@
 //! - [`resource`]: the tensor handle and zero-copy binary owner
 //! - [`decode`] / [`error`]: term conversion and error mapping
 //! - [`create`], [`convert`], [`views`], [`meta`]: the NIFs, by concern
+//! - [`math`], [`reduce`], [`linalg`], [`select`]: tensor math
 //! - [`quant`]: quantized tensors (their own resource), metrics
 //!
 //! Every data-touching NIF exists twice (`name` and `name_dirty`, see
@@ -14,9 +15,14 @@ mod create;
 mod decode;
 mod dual;
 mod error;
+mod indices;
+mod linalg;
+mod math;
 mod meta;
 mod quant;
+mod reduce;
 mod resource;
+mod select;
 mod views;
 
 /// Refuses to load when the loader expects another version (`load_info` is
