@@ -8,6 +8,7 @@
 //! - [`memory`]: the process-wide byte account
 //! - [`quant`]: quantized formats (int8, GGML blocks, MXFP4, NVFP4, NF4), bit-exact with their references
 
+pub mod alloc;
 pub mod convert;
 pub mod create;
 pub mod dtype;

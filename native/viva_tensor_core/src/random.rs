@@ -47,7 +47,7 @@ fn standard_normal(seed: u64, i: u64) -> f64 {
 }
 
 fn generate<T: Element>(n: usize, f: impl Fn(u64) -> f64 + Sync) -> Buffer {
-    let mut out = vec![T::default(); n];
+    let mut out: Vec<T> = crate::alloc::zeroed_vec(n);
     let fill = |(c, chunk): (usize, &mut [T])| {
         let base = (c * PARALLEL_MIN_ELEMS) as u64;
         for (j, slot) in chunk.iter_mut().enumerate() {

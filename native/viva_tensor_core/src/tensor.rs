@@ -172,7 +172,10 @@ impl Tensor {
 /// Rows of the last axis are the unit of work: contiguous rows become one
 /// `copy_from_slice`, others a strided loop; large tensors split rows across
 /// threads.
-pub(crate) fn gather<T: Copy + Send + Sync + Default>(data: &[T], layout: &Layout) -> Vec<T> {
+pub(crate) fn gather<T: Copy + Send + Sync + Default + bytemuck::Zeroable>(
+    data: &[T],
+    layout: &Layout,
+) -> Vec<T> {
     let n = layout.numel();
     if n == 0 {
         return Vec::new();
@@ -245,12 +248,15 @@ fn is_transposed_pair(layout: &Layout) -> bool {
 /// Reading element by element along the last axis would jump a whole
 /// source row per element; tiles read short unit-stride runs instead.
 /// Parallel over bands of `TILE` output rows (and over leading axes).
-fn gather_transposed<T: Copy + Send + Sync + Default>(data: &[T], layout: &Layout) -> Vec<T> {
+fn gather_transposed<T: Copy + Send + Sync + Default + bytemuck::Zeroable>(
+    data: &[T],
+    layout: &Layout,
+) -> Vec<T> {
     let r = layout.rank();
     let rows = layout.shape()[r - 2];
     let cols = layout.shape()[r - 1];
     let col_stride = layout.strides()[r - 1];
-    let mut out = vec![T::default(); layout.numel()];
+    let mut out: Vec<T> = crate::alloc::zeroed_vec(layout.numel());
     let copy_band = |block: usize, band: usize, dst: &mut [T]| {
         let base = layout.row_start(block * rows);
         let r0 = band * TILE;

@@ -51,8 +51,6 @@ const MIN_BAND: usize = 32;
 
 /// The element types handed to the GEMM directly.
 trait GemmScalar: Element {
-    const ZERO: Self;
-
     /// `c = a @ b` for an `m x k` `a` and a `k x n` `b`, every operand given
     /// by a pointer to element [0, 0] plus row and column strides.
     ///
@@ -76,7 +74,6 @@ trait GemmScalar: Element {
 }
 
 impl GemmScalar for f32 {
-    const ZERO: Self = 0.0;
     unsafe fn gemm(
         m: usize,
         k: usize,
@@ -97,7 +94,6 @@ impl GemmScalar for f32 {
 }
 
 impl GemmScalar for f64 {
-    const ZERO: Self = 0.0;
     unsafe fn gemm(
         m: usize,
         k: usize,
@@ -309,7 +305,7 @@ unsafe impl<T: Send> Sync for SendPtr<T> {}
 fn run<T: GemmScalar>(a: &Tensor, b: &Tensor, batch: &[usize], d: Dims) -> Vec<T> {
     let Dims { m, k, n } = d;
     let nb: usize = batch.iter().product();
-    let mut out = vec![T::ZERO; nb * m * n];
+    let mut out: Vec<T> = crate::alloc::zeroed_vec(nb * m * n);
     if out.is_empty() || k == 0 {
         return out;
     }

@@ -134,11 +134,11 @@ impl<const N: usize> Plan<N> {
     /// chunks from [`PARALLEL_MIN_ELEMS`] elements.
     pub(crate) fn fill<O, K>(&self, kernel: K) -> Vec<O>
     where
-        O: Copy + Default + Send,
+        O: Copy + Default + Send + bytemuck::Zeroable,
         K: Fn(&mut [O], [isize; N]) + Sync,
     {
         let n = self.numel;
-        let mut out = vec![O::default(); n];
+        let mut out: Vec<O> = crate::alloc::zeroed_vec(n);
         if n == 0 {
             return out;
         }
@@ -206,7 +206,7 @@ pub(crate) fn coalesce<const N: usize>(
 pub(crate) fn map1<A, O, F>(a: &[A], la: &Layout, f: F) -> Vec<O>
 where
     A: Copy + Sync,
-    O: Copy + Default + Send,
+    O: Copy + Default + Send + bytemuck::Zeroable,
     F: Fn(A) -> O + Sync,
 {
     let n = la.numel();
@@ -215,7 +215,7 @@ where
         if n < PARALLEL_MIN_ELEMS {
             return src.iter().map(|&x| f(x)).collect();
         }
-        let mut out = vec![O::default(); n];
+        let mut out: Vec<O> = crate::alloc::zeroed_vec(n);
         out.par_chunks_mut(PARALLEL_MIN_ELEMS)
             .zip(src.par_chunks(PARALLEL_MIN_ELEMS))
             .for_each(|(o, s)| {
@@ -256,7 +256,7 @@ pub(crate) fn map2<A, B, O, F>(
 where
     A: Copy + Sync,
     B: Copy + Sync,
-    O: Copy + Default + Send,
+    O: Copy + Default + Send + bytemuck::Zeroable,
     F: Fn(A, B) -> O + Sync,
 {
     let shape = broadcast_shapes(la.shape(), lb.shape())?;
@@ -268,7 +268,7 @@ where
         if n < PARALLEL_MIN_ELEMS {
             return Ok((xa.iter().zip(xb).map(|(&x, &y)| f(x, y)).collect(), shape));
         }
-        let mut out = vec![O::default(); n];
+        let mut out: Vec<O> = crate::alloc::zeroed_vec(n);
         out.par_chunks_mut(PARALLEL_MIN_ELEMS)
             .zip(
                 xa.par_chunks(PARALLEL_MIN_ELEMS)
@@ -331,7 +331,7 @@ where
     A: Copy + Sync,
     B: Copy + Sync,
     C: Copy + Sync,
-    O: Copy + Default + Send,
+    O: Copy + Default + Send + bytemuck::Zeroable,
     F: Fn(A, B, C) -> O + Sync,
 {
     let shape = broadcast_shapes(&broadcast_shapes(la.shape(), lb.shape())?, lc.shape())?;

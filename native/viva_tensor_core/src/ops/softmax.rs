@@ -120,7 +120,7 @@ fn block<T: Elem>(
 
 fn softmax_typed<T: Elem>(x: &[T], outer: usize, len: usize, inner: usize, log: bool) -> Vec<T> {
     let n = x.len();
-    let mut out = vec![T::default(); n];
+    let mut out: Vec<T> = crate::alloc::zeroed_vec(n);
     if n == 0 {
         return out;
     }
