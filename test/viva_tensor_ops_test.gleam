@@ -568,3 +568,21 @@ pub fn readme_ops_example_test() {
     ops.similarity_search(r, x, k: 1, metric: Cosine)
   let assert Error(ShapeMismatch(expected: [2, 3], got: [2])) = ops.add(x, s)
 }
+
+// The module documentation's example (src/viva_tensor/ops.gleam)
+pub fn module_doc_example_test() {
+  let assert Ok(x) =
+    viva_tensor.from_list([1.0, 2.0, 3.0, 4.0], shape: [2, 2], dtype: F32)
+  let assert Ok(y) = ops.add_scalar(x, 1.0)
+  let assert Ok([2.0, 3.0, 4.0, 5.0]) = viva_tensor.to_list(y)
+  let assert Ok(total) = ops.sum(y, axes: AllAxes, keepdims: False)
+  let assert Ok([14.0]) = viva_tensor.to_list(total)
+}
+
+pub fn scalar_overflow_is_ieee_test() {
+  // a Float beyond f16's range becomes infinity in that dtype, not an error
+  let assert Ok(h) = viva_tensor.as_type(vec([1.0, 2.0]), F16)
+  assert values(ops.lt_scalar(h, 1.0e10)) == [1.0, 1.0]
+  let assert Ok(inf) = ops.add_scalar(h, 1.0e10)
+  let assert Error(viva_tensor.NonFinite(_)) = viva_tensor.to_list(inf)
+}
