@@ -17,6 +17,7 @@ pub fn main() -> Nil {
     atom("readme_example_test"),
     atom("viva_tensor_pool_test"),
     atom("viva_tensor_quant_test"),
+    atom("viva_tensor_ops_test"),
   ])
 }
 
