@@ -473,7 +473,9 @@ join(_Op, Tensors, _Axis) ->
 
 %% @doc Views (no copy) of `T' cut along `Axis': `Sections' equal parts (the
 %% dim must divide) or a list of part sizes summing to the dim.
-%% Errors: `{invalid_argument, _}', `{out_of_bounds, _}'.
+%% Errors: `{invalid_argument, _}' (sections that do not divide, sizes that
+%% do not sum to the dim), `{invalid_shape, _}' for a negative size,
+%% `{out_of_bounds, _}' for the axis.
 -spec split(tensor(), pos_integer() | [non_neg_integer()], integer()) -> result([tensor()]).
 split(T, Sections, Axis) -> viva_tensor_nif:split(T, Sections, Axis).
 
@@ -495,8 +497,8 @@ axis_index(Axis, Rank) when Axis < 0, Axis >= -Rank -> Rank + Axis + 1;
 axis_index(Axis, Rank) when Axis >= 0, Axis < Rank -> Axis + 1;
 axis_index(_Axis, _Rank) -> 1.
 
-%% @doc Elements at flat row-major `Indices' of `T' (a 1-D result).
-%% Errors: `{out_of_bounds, _}'.
+%% @doc Elements at flat row-major `Indices' of `T' (a 1-D result);
+%% negative indices count from the end. Errors: `{out_of_bounds, _}'.
 -spec take(tensor(), [integer()]) -> result(tensor()).
 take(T, Indices) when is_list(Indices) ->
     dirty(length(Indices), take, take_dirty, [T, Indices]);
@@ -528,7 +530,7 @@ top_k(T, K, Axis) ->
 %% @doc For each row of `Queries' `[Q, D]', the `K' most similar rows of
 %% `Memory' `[N, D]' by `cosine' or `dot', best first: `{ok, {Scores,
 %% Indices}}' with `Scores' an f32 `[Q, K]' tensor and `Indices' a list of
-%% `Q' lists of `K' row numbers. The `[Q, N]' score matrix is never built
+%% `Q' lists of `K' row numbers (equal scores: the lower row first). The `[Q, N]' score matrix is never built
 %% (memory is scanned in blocks, in parallel). Errors: `{invalid_shape, _}'
 %% unless both are 2-D, `{shape_mismatch, _, _}' when `D' differs,
 %% `{invalid_dtype, _}', `{invalid_argument, _}' when `K > N'.

@@ -12,6 +12,9 @@ erlang_example_test() ->
 erlang_pool_example_test() ->
     eval_block(example("erlang-pool")).
 
+erlang_ops_example_test() ->
+    eval_block(example("erlang-ops")).
+
 gleam_examples_are_the_tested_ones_test() ->
     [begin
          %% from the first function on: the imports may differ in what
@@ -21,11 +24,13 @@ gleam_examples_are_the_tested_ones_test() ->
          {ok, Test} = file:read_file(filename:join(test_dir(), File)),
          ?assertNotEqual(nomatch, binary:match(Test, Block))
      end || {Name, File} <- [{"gleam", "readme_example_test.gleam"},
-                             {"gleam-quant", "viva_tensor_quant_test.gleam"}]].
+                             {"gleam-quant", "viva_tensor_quant_test.gleam"},
+                             {"gleam-ops", "viva_tensor_ops_test.gleam"}]].
 
 elixir_examples_exist_test() ->
     ?assert(byte_size(example("elixir")) > 0),
-    ?assert(byte_size(example("elixir-pool")) > 0).
+    ?assert(byte_size(example("elixir-pool")) > 0),
+    ?assert(byte_size(example("elixir-ops")) > 0).
 
 example(Name) ->
     {ok, Readme} = file:read_file(filename:join([test_dir(), "..", "README.md"])),

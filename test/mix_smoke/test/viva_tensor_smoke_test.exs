@@ -45,7 +45,7 @@ defmodule VivaTensorSmokeTest do
     assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
   end
 
-  for name <- ["elixir", "elixir-pool"] do
+  for name <- ["elixir", "elixir-pool", "elixir-ops"] do
     test "the README's #{name} example runs as written" do
       readme = File.read!(Path.expand("../../../README.md", __DIR__))
       marker = "<!-- example:#{unquote(name)} -->\n```elixir\n"
