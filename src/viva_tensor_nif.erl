@@ -53,6 +53,8 @@
     top_k/3, top_k_dirty/3,
     similarity_search/4, similarity_search_dirty/4,
     split/3,
+    %% holographic reduced representations (src/vhrr.erl)
+    hrr_op/3, hrr_op_dirty/3,
     %% quantized tensors (src/vquant.erl)
     quantize/2, quantize_dirty/2,
     dequantize/1, dequantize_dirty/1,
@@ -342,6 +344,10 @@ similarity_search(_, _, _, _) -> unavailable().
 similarity_search_dirty(_, _, _, _) -> unavailable().
 -spec split(term(), term(), term()) -> term().
 split(_, _, _) -> unavailable().
+-spec hrr_op(term(), term(), term()) -> term().
+hrr_op(_, _, _) -> unavailable().
+-spec hrr_op_dirty(term(), term(), term()) -> term().
+hrr_op_dirty(_, _, _) -> unavailable().
 -spec quantize(reference(), term()) -> term().
 quantize(_, _) -> unavailable().
 -spec quantize_dirty(reference(), term()) -> term().

@@ -13,6 +13,7 @@ pub mod convert;
 pub mod create;
 pub mod dtype;
 pub mod error;
+pub mod hrr;
 pub mod layout;
 pub mod linalg;
 pub mod memory;

@@ -15,6 +15,7 @@ mod create;
 mod decode;
 mod dual;
 mod error;
+mod hrr;
 mod indices;
 mod linalg;
 mod math;
