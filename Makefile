@@ -43,12 +43,12 @@ demo: build
 bench: build
 	$(REBAR3) as test compile
 	@mkdir -p _build/bench
-	erlc -o _build/bench bench/vtensor_bench.erl bench/vops_bench.erl
+	erlc -o _build/bench bench/vtensor_bench.erl bench/vops_bench.erl bench/hrr_bench.erl
 	cp bench/numpy_ref.py _build/bench/
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
 		-eval 'vtensor_bench:run(), halt().'
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
-		-eval 'vops_bench:run(), halt().'
+		-eval 'vops_bench:run(), hrr_bench:run(), halt().'
 	erl -noshell -pa _build/test/lib/viva_tensor/ebin -pa _build/test/lib/viva_tensor/test \
 		-eval 'viva_tensor_pool_bench:run(), halt().'
 
