@@ -15,6 +15,9 @@ erlang_pool_example_test() ->
 erlang_ops_example_test() ->
     eval_block(example("erlang-ops")).
 
+erlang_hrr_example_test() ->
+    eval_block(example("erlang-hrr")).
+
 gleam_examples_are_the_tested_ones_test() ->
     [begin
          %% from the first function on: the imports may differ in what
