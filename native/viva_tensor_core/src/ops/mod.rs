@@ -28,7 +28,7 @@ pub mod softmax;
 pub mod unary;
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use binary::*;
 pub use broadcast::broadcast_shapes;

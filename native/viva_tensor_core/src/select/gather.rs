@@ -280,18 +280,7 @@ mod tests {
         }
     }
 
-    fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
-        let mut idx = vec![0; shape.len()];
-        for (i, &d) in shape.iter().enumerate().rev() {
-            idx[i] = flat % d;
-            flat /= d;
-        }
-        idx
-    }
-
-    fn ravel(idx: &[usize], shape: &[usize]) -> usize {
-        idx.iter().zip(shape).fold(0, |p, (i, d)| p * d + i)
-    }
+    use crate::ops::testutil::{ravel, unravel};
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
