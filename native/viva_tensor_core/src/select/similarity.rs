@@ -28,7 +28,7 @@ pub enum Metric {
 }
 
 /// Rows per block at most (one GEMM each).
-const BLOCK_ROWS: usize = 4096;
+const BLOCK_ROWS: usize = 1024;
 
 /// Score-buffer elements per task at most (`q * block rows`), 16 MiB of f32.
 const BLOCK_SCORES: usize = 1 << 22;
@@ -183,6 +183,21 @@ impl Ctx<'_> {
                 .expect("converted to f32");
             (converted.as_slice(), 0, d as isize, 1)
         };
+        // Norms first: this pass brings the block into cache for the GEMM
+        // (after the GEMM it had to stream the block from memory again).
+        let m_norms: Vec<f32> = match self.metric {
+            Metric::Dot => Vec::new(),
+            Metric::Cosine => (0..rows)
+                .map(|j| {
+                    let base = off + j as isize * rs;
+                    if cs == 1 {
+                        norm(&data[base as usize..base as usize + d])
+                    } else {
+                        norm_strided(data, base, cs, d)
+                    }
+                })
+                .collect(),
+        };
         buf.clear();
         buf.resize(q * rows, 0.0);
         if d > 0 {
@@ -212,19 +227,6 @@ impl Ctx<'_> {
                 );
             }
         }
-        let m_norms: Vec<f32> = match self.metric {
-            Metric::Dot => Vec::new(),
-            Metric::Cosine => (0..rows)
-                .map(|j| {
-                    let base = off + j as isize * rs;
-                    if cs == 1 {
-                        norm(&data[base as usize..base as usize + d])
-                    } else {
-                        norm_strided(data, base, cs, d)
-                    }
-                })
-                .collect(),
-        };
         for (qi, heap) in heaps.iter_mut().enumerate() {
             let qn = self.q_norms[qi];
             for (j, &dot) in buf[qi..].iter().step_by(q).enumerate() {
