@@ -18,6 +18,7 @@ pub fn main() -> Nil {
     atom("viva_tensor_pool_test"),
     atom("viva_tensor_quant_test"),
     atom("viva_tensor_ops_test"),
+    atom("viva_tensor_compat_test"),
   ])
 }
 

@@ -981,7 +981,7 @@ pub fn norm(t: Tensor) -> Float {
 /// not above `0.0001`.
 ///
 /// ```gleam
-/// normalize(from_list([3.0, 4.0])) // -> Tensor(data: [0.6, 0.8], shape: [2])
+/// normalize(from_list([0.0, 2.0])) // -> Tensor(data: [0.0, 1.0], shape: [2])
 /// ```
 pub fn normalize(t: Tensor) -> Tensor {
   let n = norm(t)
