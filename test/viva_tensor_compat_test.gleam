@@ -434,6 +434,18 @@ pub fn random_uniform_test() {
   assert tensor.random_uniform([0]) == Tensor(data: [], shape: [0])
 }
 
+pub fn random_draw_order_test() {
+  // Elements come in rand call order, so a seeded process gets the same
+  // tensor as with 1.2.1.
+  seed(atom("exsss"), 42)
+  let r = tensor.random_uniform([3])
+  seed(atom("exsss"), 42)
+  let a = uniform()
+  let b = uniform()
+  let c = uniform()
+  assert r == Tensor(data: [a, b, c], shape: [3])
+}
+
 pub fn random_normal_test() {
   let r = tensor.random_normal([10_000], 2.0, 3.0)
   assert r.shape == [10_000]
@@ -660,6 +672,19 @@ pub fn native_interop_other_dtypes_and_errors_test() {
   viva_tensor.deallocate(gone)
   assert tensor.from_native(gone) == Error(viva_tensor.Deallocated)
 }
+
+type RandState
+
+@external(erlang, "rand", "seed")
+fn seed(algorithm: Atom, seed: Int) -> RandState
+
+@external(erlang, "rand", "uniform")
+fn uniform() -> Float
+
+type Atom
+
+@external(erlang, "erlang", "binary_to_atom")
+fn atom(name: String) -> Atom
 
 @external(erlang, "erlang", "float")
 fn int_to_float(i: Int) -> Float
