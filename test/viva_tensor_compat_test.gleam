@@ -653,6 +653,14 @@ pub fn native_round_trip_test() {
   let odd = v([0.1, 1.0e-300, -123_456.789, 3.0e200])
   let assert Ok(n2) = tensor.to_native(odd)
   assert tensor.from_native(n2) == Ok(odd)
+  // rank 0 and empty tensors
+  let scalar = Tensor(data: [2.5], shape: [])
+  let assert Ok(ns) = tensor.to_native(scalar)
+  assert tensor.from_native(ns) == Ok(scalar)
+  let empty = tensor.zeros([2, 0])
+  let assert Ok(ne) = tensor.to_native(empty)
+  assert viva_tensor.shape(ne) == [2, 0]
+  assert tensor.from_native(ne) == Ok(empty)
   // a strided view goes over as its logical (transposed) data
   let assert Ok(st) = tensor.transpose_strided(t)
   let assert Ok(n3) = tensor.to_native(st)

@@ -25,6 +25,23 @@
 ////
 //// Values are BEAM floats (IEEE binary64). Float division by zero follows
 //// Gleam's rule and gives `0.0`.
+////
+//// ## Where this module differs from 1.2.1
+////
+//// Results agree with 1.2.1 except where 1.2.1 crashed or returned garbage:
+////
+//// - An empty result has no elements. (1.2.1 iterated `0..-1` as two steps, so
+////   e.g. `matmul` of `[3, 1]` by `[1, 0]` gave six zeros with shape `[3, 0]`,
+////   and `random_uniform([0])` two values.)
+//// - `get`, `get_fast`, `get2d` on a `StridedTensor` return `DimensionError`
+////   for a position outside `0..size - 1` (1.2.1 wrapped it around, crashed
+////   on a negative one, or returned the atom `undefined`); `get2d_fast` does
+////   the same for a position outside the storage.
+//// - `xavier_init` and `he_init` with negative fans give a limit or
+////   standard deviation of `0.0` instead of raising in `math:sqrt`.
+//// - Elements are read in constant time instead of by walking lists (in
+////   1.2.1 a 100 x 100 `matmul` took 72 s on a 2-core test machine; here it
+////   takes 49 ms).
 
 import viva_tensor
 
@@ -251,7 +268,8 @@ pub fn cols(t: Tensor) -> Int {
 
 /// The element at row-major position `index`.
 ///
-/// Errors: `DimensionError` when `index` is outside `0..size(t) - 1`.
+/// Errors: `DimensionError` when `index` is outside `0..size(t) - 1` (also
+/// on a `StridedTensor`, where 1.2.1 wrapped the index around).
 ///
 /// ```gleam
 /// get(from_list([1.0, 2.0, 3.0]), 1) // -> Ok(2.0)
