@@ -14,6 +14,7 @@ fn atom(name: String) -> String
 pub fn main() -> Nil {
   run_eunit([
     atom("viva_tensor_test"),
+    atom("viva_tensor_compat_test"),
     atom("readme_example_test"),
     atom("viva_tensor_pool_test"),
     atom("viva_tensor_quant_test"),
