@@ -4,6 +4,7 @@
 //// ones 1.2.1's own tests expect.
 
 import viva_tensor
+import viva_tensor/ops
 import viva_tensor/tensor.{
   BroadcastError, DimensionError, InvalidShape, ShapeMismatch, StridedTensor,
   Tensor,
@@ -696,3 +697,38 @@ fn atom(name: String) -> Atom
 
 @external(erlang, "erlang", "float")
 fn int_to_float(i: Int) -> Float
+
+// The README's migration example, verbatim (test/readme_tests.erl checks it)
+
+/// The `k` rows of `memory` ([n, d]) most similar to `query` ([1, d]).
+pub fn nearest(
+  memory: tensor.Tensor,
+  query: tensor.Tensor,
+  k: Int,
+) -> Result(List(Int), viva_tensor.TensorError) {
+  use m <- result_try(tensor.to_native(memory))
+  use q <- result_try(tensor.to_native(query))
+  use matches <- result_try(ops.similarity_search(
+    q,
+    m,
+    k: k,
+    metric: ops.Cosine,
+  ))
+  case matches.indices {
+    [rows] -> Ok(rows)
+    _ -> Ok([])
+  }
+}
+
+fn result_try(r: Result(a, e), next: fn(a) -> Result(b, e)) -> Result(b, e) {
+  case r {
+    Ok(v) -> next(v)
+    Error(e) -> Error(e)
+  }
+}
+
+pub fn readme_migration_example_test() {
+  let assert Ok(memory) = tensor.matrix(3, 2, [1.0, 0.0, 0.0, 1.0, 0.7, 0.7])
+  let assert Ok(query) = tensor.matrix(1, 2, [0.1, 1.0])
+  let assert Ok([1, 2]) = nearest(memory, query, 2)
+}
