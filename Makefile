@@ -3,7 +3,7 @@
 #   make test    every test: cargo, EUnit/PropEr, Gleam (when gleam is on PATH), mix
 #   make bench   benchmarks (not timed tests)
 #   make lint    clippy, rustfmt check, erlc warnings as errors
-.PHONY: all nif build test test-rust test-erlang test-gleam test-mix demo bench lint clean
+.PHONY: all nif build test test-rust test-erlang test-gleam test-mix test-package package demo bench lint clean
 
 REBAR3 ?= rebar3
 export MIX_REBAR3 ?= $(shell command -v $(REBAR3))
@@ -16,7 +16,7 @@ nif:
 build:
 	$(REBAR3) compile
 
-test: test-rust test-erlang test-gleam test-mix
+test: test-rust test-erlang test-gleam test-mix test-package
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -30,6 +30,19 @@ test-gleam: nif
 		gleam test; \
 	else \
 		echo "SKIPPED: Gleam tests (no 'gleam' on PATH; install Gleam 1.17 to run them)"; \
+	fi
+
+# The hex tarball (Gleam package) with the NIF prebuilt in priv/, for
+# x86-64 Linux at the baseline instruction set (faster paths are chosen at
+# run time). Needs gleam.
+package: nif
+	gleam export hex-tarball
+
+test-package:
+	@if command -v gleam >/dev/null 2>&1; then \
+		$(MAKE) package && sh test/package/check.sh; \
+	else \
+		echo "SKIPPED: package test (no 'gleam' on PATH; install Gleam 1.17 to run it)"; \
 	fi
 
 test-mix: nif
