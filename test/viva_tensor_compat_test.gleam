@@ -695,9 +695,6 @@ type Atom
 @external(erlang, "erlang", "binary_to_atom")
 fn atom(name: String) -> Atom
 
-@external(erlang, "erlang", "float")
-fn int_to_float(i: Int) -> Float
-
 // The README's migration example, verbatim (test/readme_tests.erl checks it)
 
 /// The `k` rows of `memory` ([n, d]) most similar to `query` ([1, d]).
@@ -732,3 +729,54 @@ pub fn readme_migration_example_test() {
   let assert Ok(query) = tensor.matrix(1, 2, [0.1, 1.0])
   let assert Ok([1, 2]) = nearest(memory, query, 2)
 }
+
+// Above the crossover matmul runs natively; the results are the same.
+pub fn matmul_above_the_native_crossover_test() {
+  let n = 20
+  let a_data = int_range(0, n * n) |> map_floats(fn(i) { int_rem(i, 5) })
+  let id_data =
+    int_range(0, n * n)
+    |> map_floats(fn(i) {
+      case i / n == int_rem(i, n) {
+        True -> 1
+        False -> 0
+      }
+    })
+  let assert Ok(a) = tensor.matrix(n, n, a_data)
+  let assert Ok(id) = tensor.matrix(n, n, id_data)
+  let assert Ok(c) = tensor.matmul(a, id)
+  assert c == a
+  // [1, 20] x [20, 60]: 1200 multiply-adds, a row of column sums
+  let assert Ok(ones) =
+    tensor.matrix(1, n, map_floats(int_range(0, n), fn(_) { 1 }))
+  let assert Ok(wide) =
+    tensor.matrix(
+      n,
+      60,
+      map_floats(int_range(0, n * 60), fn(i) { int_rem(i, 3) }),
+    )
+  let assert Ok(sums) = tensor.matmul(ones, wide)
+  assert sums.shape == [1, 60]
+  assert tensor.sum(sums) == 1200.0
+}
+
+fn int_range(from: Int, to: Int) -> List(Int) {
+  case from >= to {
+    True -> []
+    False -> [from, ..int_range(from + 1, to)]
+  }
+}
+
+fn map_floats(xs: List(Int), f: fn(Int) -> Int) -> List(Float) {
+  case xs {
+    [] -> []
+    [x, ..rest] -> [int_to_float(f(x)), ..map_floats(rest, f)]
+  }
+}
+
+fn int_rem(a: Int, b: Int) -> Int {
+  a % b
+}
+
+@external(erlang, "erlang", "float")
+fn int_to_float(i: Int) -> Float
