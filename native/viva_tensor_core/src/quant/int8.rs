@@ -205,6 +205,25 @@ pub fn dequantize(q: &Int8Quantized, shape: &[usize], g: Int8Granularity) -> Res
     })
 }
 
+/// Decodes the flat elements `start .. start + out.len()` into `out`, with
+/// the same arithmetic as [`dequantize`] (used by `qmatmul` to decode a band
+/// of rows without materializing the whole tensor). The caller guarantees the
+/// range lies inside the tensor and that `q` matches `shape` and `g`.
+pub(crate) fn decode_range(
+    q: &Int8Quantized,
+    shape: &[usize],
+    g: Int8Granularity,
+    start: usize,
+    out: &mut [f32],
+) -> Result<()> {
+    let (grp, _) = Grouping::new(shape, g)?;
+    let codes = &q.q[start..start + out.len()];
+    for (k, (o, &c)) in out.iter_mut().zip(codes).enumerate() {
+        *o = c as f32 * q.scales[grp.group(start + k)];
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

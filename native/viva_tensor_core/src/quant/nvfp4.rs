@@ -95,14 +95,20 @@ pub fn dequantize(q: &Nvfp4Quantized, n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |i, b, o| {
-            let e = fp8::e4m3fn_to_f32(q.scales[i]) / g;
-            for (pair, &byte) in o.chunks_exact_mut(2).zip(b) {
-                pair[0] = e2m1::decode(byte & 0x0F) * e;
-                pair[1] = e2m1::decode(byte >> 4) * e;
-            }
-        },
+        |i, b, o| decode_block(b, q.scales[i], g, o),
     ))
+}
+
+/// Decodes one block: its 8 code bytes `b`, E4M3 scale byte `scale` and the
+/// tensor's global scale `g`, into 16 values `o` (the kernel of
+/// [`dequantize`], shared with `qmatmul`, so both decode bit-identically).
+#[inline]
+pub(crate) fn decode_block(b: &[u8], scale: u8, g: f32, o: &mut [f32]) {
+    let e = fp8::e4m3fn_to_f32(scale) / g;
+    for (pair, &byte) in o.chunks_exact_mut(2).zip(b) {
+        pair[0] = e2m1::decode(byte & 0x0F) * e;
+        pair[1] = e2m1::decode(byte >> 4) * e;
+    }
 }
 
 #[cfg(test)]
