@@ -9,6 +9,9 @@
 erlang_example_test() ->
     eval_block(example("erlang")).
 
+erlang_qmatmul_example_test() ->
+    eval_block(example("erlang-qmatmul")).
+
 erlang_pool_example_test() ->
     eval_block(example("erlang-pool")).
 
@@ -21,7 +24,8 @@ gleam_examples_are_the_tested_ones_test() ->
          {ok, Test} = file:read_file(filename:join(test_dir(), File)),
          ?assertNotEqual(nomatch, binary:match(Test, Block))
      end || {Name, File} <- [{"gleam", "readme_example_test.gleam"},
-                             {"gleam-quant", "viva_tensor_quant_test.gleam"}]].
+                             {"gleam-quant", "viva_tensor_quant_test.gleam"},
+                             {"gleam-qmatmul", "viva_tensor_quant_test.gleam"}]].
 
 elixir_examples_exist_test() ->
     ?assert(byte_size(example("elixir")) > 0),

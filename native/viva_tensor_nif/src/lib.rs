@@ -4,6 +4,8 @@
 //! - [`decode`] / [`error`]: term conversion and error mapping
 //! - [`create`], [`convert`], [`views`], [`meta`]: the NIFs, by concern
 //! - [`quant`]: quantized tensors (their own resource), metrics
+//! - [`quant_matmul`]: linear layers on quantized weights (`qmatmul`,
+//!   `qmatmul_int8`) and the f32 reference `f32_linear`
 //!
 //! Every data-touching NIF exists twice (`name` and `name_dirty`, see
 //! [`dual`]); the Erlang module `vtensor` chooses by size.
@@ -16,6 +18,7 @@ mod dual;
 mod error;
 mod meta;
 mod quant;
+mod quant_matmul;
 mod resource;
 mod views;
 

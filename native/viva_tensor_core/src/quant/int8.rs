@@ -217,9 +217,30 @@ pub(crate) fn decode_range(
     out: &mut [f32],
 ) -> Result<()> {
     let (grp, _) = Grouping::new(shape, g)?;
-    let codes = &q.q[start..start + out.len()];
-    for (k, (o, &c)) in out.iter_mut().zip(codes).enumerate() {
-        *o = c as f32 * q.scales[grp.group(start + k)];
+    let end = start + out.len();
+    // Consecutive elements share a scale over whole runs (the tensor, a
+    // block, or `inner` elements of one channel): look the group up once per
+    // run instead of dividing per element.
+    let run = match grp.mode {
+        0 => usize::MAX,
+        1 => grp.inner.max(1),
+        _ => grp.block,
+    };
+    let mut pos = start;
+    while pos < end {
+        let stop = if run == usize::MAX {
+            end
+        } else {
+            ((pos / run + 1) * run).min(end)
+        };
+        let s = q.scales[grp.group(pos)];
+        for (o, &c) in out[pos - start..stop - start]
+            .iter_mut()
+            .zip(&q.q[pos..stop])
+        {
+            *o = c as f32 * s;
+        }
+        pos = stop;
     }
     Ok(())
 }

@@ -63,6 +63,8 @@ pub mod nf4;
 pub mod nf4_dq;
 pub mod nvfp4;
 pub mod qdot;
+#[cfg(target_arch = "x86_64")]
+mod qdot_avx2;
 pub mod qmatmul;
 pub mod qmatmul_int8;
 pub mod rows;

@@ -8,13 +8,11 @@
 //! is not reassociated by the compiler, so the lanes must be explicit), the
 //! block's codes widened to f32 once and reused for every activation row.
 //!
-//! Each kernel is compiled twice: for the crate's baseline target (SSE2 on
-//! x86-64) and with AVX2 + FMA enabled, chosen at run time by CPU detection
-//! (never `target-cpu=native`, so one build runs everywhere). FMA is only
-//! *allowed* there; Rust does not contract `a * b + c` into a fused operation,
-//! so both versions compute the same values. Measured on the development
-//! machine (AVX2), the AVX2 version of the q4_0 row kernel was about 2× the
-//! SSE2 one (see `qmatmul`'s module doc for the numbers).
+//! On x86-64 CPUs with AVX2 and FMA (detected at run time, never assumed
+//! from `target-cpu=native`) the row kernels run the intrinsic versions in
+//! [`super::qdot_avx2`] instead: LLVM did not vectorize the nibble unpacking
+//! of the portable code well (see that module for the measurement). The two
+//! differ only in f32 rounding (FMA, summation order).
 
 /// Most activation rows one kernel call handles.
 pub const MAX_R: usize = 4;
@@ -28,7 +26,7 @@ const L: usize = 8;
 /// Inline arithmetic instead of `half`'s conversion call, which costs more
 /// than the rest of a q4_0 block in the inner loop.
 #[inline(always)]
-pub fn f16_to_f32(lo: u8, hi: u8) -> f32 {
+pub(crate) fn f16_to_f32(lo: u8, hi: u8) -> f32 {
     let h = u16::from_le_bytes([lo, hi]) as u32;
     let mag = f32::from_bits((h & 0x7FFF) << 13) * f32::from_bits(0x7780_0000);
     f32::from_bits(mag.to_bits() | ((h & 0x8000) << 16))
@@ -157,47 +155,10 @@ fn dot_i8_impl(a: &[i8], b: &[i8]) -> i64 {
     total
 }
 
-/// Defines `$name(args) -> ret`, which calls `$imp` compiled with AVX2+FMA
-/// when the CPU has them, else the baseline build of the same body.
-macro_rules! multiversion {
-    ($(#[$m:meta])* $name:ident, $avx:ident, $imp:ident, ($($a:ident: $t:ty),*) -> $ret:ty) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        #[allow(clippy::unused_unit)]
-        unsafe fn $avx($($a: $t),*) -> $ret {
-            $imp($($a),*)
-        }
-
-        $(#[$m])*
-        #[allow(clippy::unused_unit)]
-        pub fn $name($($a: $t),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
-                // SAFETY: the CPU supports the features `$avx` was compiled for.
-                return unsafe { $avx($($a),*) };
-            }
-            $imp($($a),*)
-        }
-    };
-}
-
-/// Whether this CPU runs the AVX2+FMA versions (detected once, cached by std).
-#[cfg(target_arch = "x86_64")]
-pub fn has_avx2_fma() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-}
-
-/// Whether this CPU runs the AVX2+FMA versions (never, off x86-64).
-#[cfg(not(target_arch = "x86_64"))]
-pub fn has_avx2_fma() -> bool {
-    false
-}
-
-/// Expands a `(row, xs, out)` kernel generic over the row count into one
-/// that dispatches on `xs.len()` (1..=MAX_R).
-macro_rules! by_rows {
+/// Expands a portable kernel generic over the row count into one that
+/// dispatches on `xs.len()` (also what the tests compare the AVX2 kernels to).
+macro_rules! portable {
     ($imp:ident, $row:ty, $name:ident) => {
-        #[inline(always)]
         fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
             match xs.len() {
                 1 => $imp::<1>(row, xs, out),
@@ -210,32 +171,86 @@ macro_rules! by_rows {
     };
 }
 
-by_rows!(q4_0_row_impl, &[u8], q4_0_rows);
-by_rows!(q8_0_row_impl, &[u8], q8_0_rows);
-by_rows!(i8_row_impl, &[i8], i8_rows);
-by_rows!(f32_row_impl, &[f32], f32_rows);
+portable!(q4_0_row_impl, &[u8], q4_0_rows);
+portable!(q8_0_row_impl, &[u8], q8_0_rows);
+portable!(i8_row_impl, &[i8], i8_rows);
+portable!(f32_row_impl, &[f32], f32_rows);
 
-multiversion!(
+/// Whether this CPU runs the AVX2+FMA kernels (detected once, cached by std).
+#[cfg(target_arch = "x86_64")]
+pub fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// Whether this CPU runs the AVX2+FMA kernels (never, off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn has_avx2_fma() -> bool {
+    false
+}
+
+/// Defines the public kernel `$name(row, xs, out)`: dispatches on the number
+/// of activation rows (1..=MAX_R) and on the CPU, to the AVX2 kernel
+/// `qdot_avx2::$avx` when available, else to the portable `$imp`.
+macro_rules! row_kernel {
+    ($(#[$m:meta])* $name:ident, $avx:ident, $imp:ident, $row:ty) => {
+        $(#[$m])*
+        pub fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                use super::qdot_avx2 as v;
+                // SAFETY: the CPU supports AVX2 and FMA (checked above); the
+                // kernel asserts its slice-length preconditions.
+                unsafe {
+                    match xs.len() {
+                        1 => v::$avx::<1>(row, xs, out),
+                        2 => v::$avx::<2>(row, xs, out),
+                        3 => v::$avx::<3>(row, xs, out),
+                        4 => v::$avx::<4>(row, xs, out),
+                        n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+                    }
+                }
+                return;
+            }
+            $imp(row, xs, out)
+        }
+    };
+}
+
+row_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
     /// 1..=[`MAX_R`] activation rows of `32 · blocks` values each.
-    q4_0_dot, q4_0_dot_avx2, q4_0_rows, (row: &[u8], xs: &[&[f32]], out: &mut [f32]) -> ()
+    q4_0_dot, q4_0_rows, q4_0_rows, &[u8]
 );
-multiversion!(
+row_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks.
-    q8_0_dot, q8_0_dot_avx2, q8_0_rows, (row: &[u8], xs: &[&[f32]], out: &mut [f32]) -> ()
+    q8_0_dot, q8_0_rows, q8_0_rows, &[u8]
 );
-multiversion!(
+row_kernel!(
     /// `out[r] = Σ_j x_r[j] · q[j]` for one row of int8 codes (unscaled).
-    i8_dot, i8_dot_avx2, i8_rows, (row: &[i8], xs: &[&[f32]], out: &mut [f32]) -> ()
+    i8_dot, i8_rows, i8_rows, &[i8]
 );
-multiversion!(
+row_kernel!(
     /// `out[r] = x_r · w` for a decoded f32 row `w`.
-    f32_dot, f32_dot_avx2, f32_rows, (row: &[f32], xs: &[&[f32]], out: &mut [f32]) -> ()
+    f32_dot, f32_rows, f32_rows, &[f32]
 );
-multiversion!(
-    /// Exact `Σ a[j] · b[j]` of two int8 vectors of one length.
-    dot_i8, dot_i8_avx2, dot_i8_impl, (a: &[i8], b: &[i8]) -> i64
-);
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i64 {
+    dot_i8_impl(a, b)
+}
+
+/// Exact `Σ a[j] · b[j]` of two int8 vectors of one length (the integer
+/// loop vectorizes well on its own; it is compiled twice, baseline and with
+/// AVX2 enabled, and picked by CPU detection).
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        return unsafe { dot_i8_avx2(a, b) };
+    }
+    dot_i8_impl(a, b)
+}
 
 #[cfg(test)]
 mod tests {
@@ -282,5 +297,52 @@ mod tests {
             .collect();
         let want: i64 = a.iter().map(|&v| v as i64 * v as i64).sum();
         assert_eq!(dot_i8(&a, &a), want);
+    }
+
+    /// The portable kernels (what a CPU without AVX2 runs) agree with the
+    /// dispatched ones on this machine, up to f32 summation order.
+    #[test]
+    fn portable_kernels_agree_with_dispatched() {
+        let nb = 5;
+        let k = 32 * nb;
+        let mut s = 7u32;
+        let mut byte = || {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 24) as u8
+        };
+        let mut q4: Vec<u8> = (0..18 * nb).map(|_| byte()).collect();
+        let mut q8: Vec<u8> = (0..34 * nb).map(|_| byte()).collect();
+        for b in 0..nb {
+            // finite scales: 0.5 .. 1 as f16
+            q4[18 * b + 1] = 0x38;
+            q8[34 * b + 1] = 0x38;
+        }
+        let codes: Vec<i8> = (0..k + 5).map(|_| byte() as i8).collect();
+        let wf: Vec<f32> = (0..k + 5).map(|_| byte() as f32 / 64.0 - 2.0).collect();
+        let xs: Vec<Vec<f32>> = (0..4)
+            .map(|_| (0..k + 5).map(|_| byte() as f32 / 128.0 - 1.0).collect())
+            .collect();
+        let close = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= 1e-4 * (1.0 + y.abs()))
+        };
+        for rows in 1..=MAX_R {
+            let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| &v[..k]).collect();
+            let xt: Vec<&[f32]> = xs[..rows].iter().map(|v| &v[..]).collect();
+            let (mut a, mut b) = ([0f32; 4], [0f32; 4]);
+            q4_0_dot(&q4, &xr, &mut a);
+            q4_0_rows(&q4, &xr, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "q4_0 {a:?} {b:?}");
+            q8_0_dot(&q8, &xr, &mut a);
+            q8_0_rows(&q8, &xr, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "q8_0 {a:?} {b:?}");
+            i8_dot(&codes, &xt, &mut a);
+            i8_rows(&codes, &xt, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "i8 {a:?} {b:?}");
+            f32_dot(&wf, &xt, &mut a);
+            f32_rows(&wf, &xt, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "f32 {a:?} {b:?}");
+        }
     }
 }
