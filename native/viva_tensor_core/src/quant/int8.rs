@@ -197,12 +197,15 @@ pub fn dequantize(q: &Int8Quantized, shape: &[usize], g: Int8Granularity) -> Res
         });
     }
     super::common::check_side_len("int8 scales", q.scales.len(), ng)?;
-    let f = |(i, &c): (usize, &i8)| c as f32 * q.scales[grp.group(i)];
-    Ok(if n >= PAR_MIN_ELEMS {
-        q.q.par_iter().enumerate().map(f).collect()
+    let mut out = vec![0f32; n];
+    if n >= PAR_MIN_ELEMS {
+        out.par_chunks_mut(PAR_MIN_ELEMS)
+            .enumerate()
+            .for_each(|(i, o)| decode_runs(q, &grp, i * PAR_MIN_ELEMS, o));
     } else {
-        q.q.iter().enumerate().map(f).collect()
-    })
+        decode_runs(q, &grp, 0, &mut out);
+    }
+    Ok(out)
 }
 
 /// Decodes the flat elements `start .. start + out.len()` into `out`, with
@@ -217,6 +220,12 @@ pub(crate) fn decode_range(
     out: &mut [f32],
 ) -> Result<()> {
     let (grp, _) = Grouping::new(shape, g)?;
+    decode_runs(q, &grp, start, out);
+    Ok(())
+}
+
+/// `out[i] = q[start + i] · scale(start + i)`.
+fn decode_runs(q: &Int8Quantized, grp: &Grouping, start: usize, out: &mut [f32]) {
     let end = start + out.len();
     // Consecutive elements share a scale over whole runs (the tensor, a
     // block, or `inner` elements of one channel): look the group up once per
@@ -242,7 +251,6 @@ pub(crate) fn decode_range(
         }
         pos = stop;
     }
-    Ok(())
 }
 
 #[cfg(test)]

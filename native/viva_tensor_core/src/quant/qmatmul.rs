@@ -186,8 +186,8 @@ enum RowKernel<'w> {
 
 fn row_kernel(w: &QuantizedTensor, k: usize) -> RowKernel<'_> {
     match (w.format(), w.payload()) {
-        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if k % 32 == 0 => RowKernel::Q4_0(b),
-        (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if k % 32 == 0 => RowKernel::Q8_0(b),
+        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if k.is_multiple_of(32) => RowKernel::Q4_0(b),
+        (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if k.is_multiple_of(32) => RowKernel::Q8_0(b),
         (QuantFormat::Int8(Int8Granularity::PerTensor), QuantPayload::Int8(p)) => {
             RowKernel::Int8Row(&p.q, &p.scales, false)
         }
