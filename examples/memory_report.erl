@@ -41,23 +41,24 @@ main() ->
                mib(Avail)]),
     {ok, X} = vtensor:random_normal([1, Cols], 7),
     progress("f32 reference: x[1, ~b] @ W^T, 5 runs", [Cols]),
-    {F32Us, {ok, Ref}} = median_tc(5, fun() -> vquant:f32_linear(X, W) end),
+    F32 = fun() -> vquant:f32_linear(X, W) end,
+    {F32Us, {ok, Ref}} = median_tc(5, F32),
     RefNorm = rms(Ref),
-    Lines = [measure(W, X, Ref, RefNorm, F, F32Bytes) || F <- ?FORMATS],
-    Int8 = int8_path(W, X, Ref, RefNorm),
-    io:format("~n~-20s ~12s ~6s ~9s ~7s ~9s ~7s ~7s ~8s ~7s ~8s ~6s~n",
+    Lines = [measure(W, X, Ref, RefNorm, F, F32Bytes, F32) || F <- ?FORMATS],
+    Int8 = int8_path(W, X, Ref, RefNorm, F32),
+    io:format("~n~-24s ~12s ~6s ~9s ~7s ~9s ~7s ~7s ~8s ~7s ~8s ~6s~n",
               ["format", "bytes", "ratio", "rmse", "sqnr_dB", "max_abs",
                "q_GB/s", "dq_GB/s", "gemv_ms", "vs_f32", "y_err", "in_RAM"]),
-    io:format("~-20s ~12b ~6.2f ~9s ~7s ~9s ~7s ~7s ~8.2f ~7s ~8s ~6b~n",
+    io:format("~-24s ~12b ~6.2f ~9s ~7s ~9s ~7s ~7s ~8.2f ~7s ~8s ~6b~n",
               ["f32", F32Bytes, 1.0, "-", "-", "-", "-", "-", F32Us / 1000, "1.00x", "-",
                Avail div F32Bytes]),
-    [print_line(L, F32Us, Avail) || L <- Lines],
-    {I8Us, I8Err} = Int8,
+    [print_line(L, Avail) || L <- Lines],
+    {I8F32, I8Us, I8Err} = Int8,
     io:format("~nqmatmul_int8 (int8 x int8 -> int32, {int8, {per_channel, 0}}, outlier "
               "threshold 6.0): ~.2f ms (~.2fx vs f32), y_err ~.2e~n",
-              [I8Us / 1000, F32Us / max(I8Us, 1), I8Err]),
-    io:format("gemv = one token through the layer (batch 1), median of 5; "
-              "vs_f32 = f32 time / format time.~n"
+              [I8Us / 1000, I8F32 / I8Us, I8Err]),
+    io:format("gemv = one token through the layer (batch 1), median of 5; vs_f32 = f32 time /~n"
+              "format time, the f32 runs alternating with the format's (the f32 row: its first 5 runs).~n"
               "y_err = rmse(y - y_f32) / rms(y_f32) of that output (weight quantization error).~n"
               "q/dq GB/s = f32 bytes / time, median of 3. in_RAM = MemAvailable div bytes.~n"),
     ok.
@@ -102,33 +103,35 @@ scale_row(Row, [C | Cs], Pos) ->
     <<V:32/float-little>> = binary:part(Row, Off, 4),
     [binary:part(Row, Pos, Off - Pos), <<(V * 20.0):32/float-little>> | scale_row(Row, Cs, Off + 4)].
 
-measure(W, X, Ref, RefNorm, F, F32Bytes) ->
+measure(W, X, Ref, RefNorm, F, F32Bytes, F32) ->
     progress("~p: quantize x3, dequantize x3, metrics, qmatmul x5", [F]),
     {QUs, {ok, Q}} = median_tc(3, fun() -> vquant:quantize(W, F) end),
     {DUs, {ok, D}} = median_tc(3, fun() -> vquant:dequantize(Q) end),
     {ok, #{rmse := Rmse, sqnr_db := Sqnr, max_abs := MaxAbs}} = vquant:metrics(W, D),
     ok = vtensor:deallocate(D),
-    {MUs, {ok, Y}} = median_tc(5, fun() -> vquant:qmatmul(X, Q) end),
+    {ok, Y} = vquant:qmatmul(X, Q),
     {ok, #{rmse := YRmse}} = vquant:metrics(Ref, Y),
+    {FUs, MUs} = paired(5, F32, fun() -> vquant:qmatmul(X, Q) end),
     #{format => F, bytes => vquant:nbytes(Q), ratio => vquant:compression_ratio(Q),
       rmse => Rmse, sqnr => Sqnr, max_abs => MaxAbs,
       q_gbs => F32Bytes / max(QUs, 1) / 1000, dq_gbs => F32Bytes / max(DUs, 1) / 1000,
-      gemv_us => MUs, y_err => YRmse / RefNorm}.
+      gemv_us => MUs, f32_us => FUs, y_err => YRmse / RefNorm}.
 
 print_line(#{format := F, bytes := B, ratio := R, rmse := E, sqnr := S, max_abs := M,
-             q_gbs := QG, dq_gbs := DG, gemv_us := G, y_err := YE}, F32Us, Avail) ->
-    io:format("~-20s ~12b ~6.2f ~9.2e ~7s ~9.2e ~7.2f ~7.2f ~8.2f ~6.2fx ~8.1e ~6b~n",
+             q_gbs := QG, dq_gbs := DG, gemv_us := G, f32_us := F32Us, y_err := YE}, Avail) ->
+    io:format("~-24s ~12b ~6.2f ~9.3e ~7s ~9.3e ~7.2f ~7.2f ~8.2f ~6.2fx ~8.2e ~6b~n",
               [lists:flatten(io_lib:format("~p", [F])), B, R, E, db(S), M, QG, DG,
                G / 1000, F32Us / max(G, 1), YE, Avail div B]).
 
 %% The integer path on an int8 per-output-row weight: time and the error of
 %% its output against the f32 reference output (relative rmse).
-int8_path(W, X, Ref, RefNorm) ->
+int8_path(W, X, Ref, RefNorm, F32) ->
     progress("qmatmul_int8 x5", []),
     {ok, Q} = vquant:quantize(W, {int8, {per_channel, 0}}),
-    {Us, {ok, Y}} = median_tc(5, fun() -> vquant:qmatmul_int8(X, Q, 6.0) end),
+    {ok, Y} = vquant:qmatmul_int8(X, Q, 6.0),
     {ok, #{rmse := Rmse}} = vquant:metrics(Ref, Y),
-    {Us, Rmse / RefNorm}.
+    {FUs, Us} = paired(5, F32, fun() -> vquant:qmatmul_int8(X, Q, 6.0) end),
+    {FUs, Us, Rmse / RefNorm}.
 
 %% Root mean square of a (small) tensor: the scale of the layer's output.
 rms(T) ->
@@ -138,6 +141,15 @@ rms(T) ->
 db(infinity) -> "inf";
 db(neg_infinity) -> "-inf";
 db(V) -> float_to_list(V, [{decimals, 2}]).
+
+%% Medians (us) of N alternating runs of A and B after a warm-up of each: a
+%% change in the machine's load hits both sides of the ratio alike.
+paired(N, A, B) ->
+    _ = A(),
+    _ = B(),
+    Runs = [{element(1, timer:tc(A)), element(1, timer:tc(B))} || _ <- lists:seq(1, N)],
+    Med = fun(L) -> max(lists:nth((N + 1) div 2, lists:sort(L)), 1) end,
+    {Med([Ta || {Ta, _} <- Runs]), Med([Tb || {_, Tb} <- Runs])}.
 
 %% Median wall time (us) of N runs after one warm-up, and the last result.
 median_tc(N, F) ->

@@ -28,7 +28,12 @@
 %% Scheduling: data calls on more than {@link vtensor:dirty_threshold/0}
 %% elements run on a dirty CPU scheduler; metadata calls stay on the caller's.
 %%
-%% Elixir: `{:ok, q} = :vquant.quantize(t, :q4_0)'.
+%% Linear layers on quantized weights: {@link qmatmul/2} (`X @ dequant(Q)ᵀ',
+%% any format, fused), {@link qmatmul_int8/3} (int8 × int8 → int32 with f32
+%% outlier columns) and their f32 reference {@link f32_linear/2}.
+%%
+%% Elixir: `{:ok, q} = :vquant.quantize(t, :q4_0)',
+%% `{:ok, y} = :vquant.qmatmul(x, q)'.
 -module(vquant).
 
 -export([
