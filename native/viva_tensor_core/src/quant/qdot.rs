@@ -3,7 +3,7 @@
 //! packed blocks (q4_0, q8_0, int8) or from a decoded f32 row (every other
 //! format), plus the i8 × i8 → i32 dot of the int8 path.
 //!
-//! The kernels are plain Rust written so that LLVM vectorizes them: eight
+//! The portable kernels are plain Rust written for the vectorizer: eight
 //! independent f32 accumulators per activation row (floating-point addition
 //! is not reassociated by the compiler, so the lanes must be explicit), the
 //! block's codes widened to f32 once and reused for every activation row.
@@ -23,8 +23,8 @@ const L: usize = 8;
 /// f16 bits to f32, exact for every finite f16 (normal and subnormal): the
 /// magnitude bits shifted into an f32 and multiplied by 2^112 (exact, a power
 /// of two), then the sign. Scales were validated finite on construction.
-/// Inline arithmetic instead of `half`'s conversion call, which costs more
-/// than the rest of a q4_0 block in the inner loop.
+/// Plain arithmetic, so it inlines into the kernels' block loops (also the
+/// AVX2 ones) instead of being a call per block.
 #[inline(always)]
 pub(crate) fn f16_to_f32(lo: u8, hi: u8) -> f32 {
     let h = u16::from_le_bytes([lo, hi]) as u32;
