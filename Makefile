@@ -1,9 +1,11 @@
 # viva_tensor — the commands a newcomer needs.
-#   make demo    a short tour of the library (builds what it needs)
+#   make demo    the memory multiplication report: every quantized format on a
+#                4096x4096 weight (size, error, speed, qmatmul vs f32, RAM fit)
+#   make tour    a short tour of the library (builds what it needs)
 #   make test    every test: cargo, EUnit/PropEr, Gleam (when gleam is on PATH), mix
 #   make bench   benchmarks (not timed tests)
 #   make lint    clippy, rustfmt check, erlc warnings as errors
-.PHONY: all nif build test test-rust test-erlang test-gleam test-mix test-package package demo bench lint clean
+.PHONY: all nif build test test-rust test-erlang test-gleam test-mix test-package package demo tour bench lint clean
 
 REBAR3 ?= rebar3
 export MIX_REBAR3 ?= $(shell command -v $(REBAR3))
@@ -48,7 +50,14 @@ test-package:
 test-mix: nif
 	cd test/mix_smoke && MIX_ENV=test mix test
 
+# VIVA_REPORT_FILE=w.f32 VIVA_REPORT_SHAPE=ROWSxCOLS make demo reports on your
+# own raw little-endian f32 matrix instead of the synthetic one.
 demo: build
+	@mkdir -p _build/examples
+	erlc -o _build/examples examples/memory_report.erl
+	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/examples -eval 'memory_report:main(), halt().'
+
+tour: build
 	@mkdir -p _build/examples
 	erlc -o _build/examples examples/demo_tour.erl
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/examples -eval 'demo_tour:main(), halt().'
@@ -56,12 +65,14 @@ demo: build
 bench: build
 	$(REBAR3) as test compile
 	@mkdir -p _build/bench
-	erlc -o _build/bench bench/vtensor_bench.erl bench/vops_bench.erl bench/hrr_bench.erl
+	erlc -o _build/bench bench/vtensor_bench.erl bench/vops_bench.erl bench/hrr_bench.erl bench/quant_bench.erl
 	cp bench/numpy_ref.py _build/bench/
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
 		-eval 'vtensor_bench:run(), halt().'
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
 		-eval 'vops_bench:run(), hrr_bench:run(), halt().'
+	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
+		-eval 'quant_bench:run(), halt().'
 	erl -noshell -pa _build/test/lib/viva_tensor/ebin -pa _build/test/lib/viva_tensor/test \
 		-eval 'viva_tensor_pool_bench:run(), halt().'
 

@@ -61,7 +61,11 @@
     q_to_binary/1, q_to_binary_dirty/1,
     q_from_binary/1, q_from_binary_dirty/1,
     quant_metrics/2, quant_metrics_dirty/2,
-    q_format/1, q_shape/1, q_size/1, q_nbytes/1, q_compression_ratio/1, is_quantized/1
+    q_format/1, q_shape/1, q_size/1, q_nbytes/1, q_compression_ratio/1, is_quantized/1,
+    %% linear layers on quantized weights (src/vquant.erl)
+    qmatmul/2, qmatmul_dirty/2,
+    qmatmul_int8/3, qmatmul_int8_dirty/3,
+    f32_linear/2, f32_linear_dirty/2
 ]).
 
 -define(LIB, "viva_tensor_nif").
@@ -368,6 +372,18 @@ q_from_binary_dirty(_) -> unavailable().
 quant_metrics(_, _) -> unavailable().
 -spec quant_metrics_dirty(reference(), reference()) -> term().
 quant_metrics_dirty(_, _) -> unavailable().
+-spec qmatmul(reference(), reference()) -> term().
+qmatmul(_, _) -> unavailable().
+-spec qmatmul_dirty(reference(), reference()) -> term().
+qmatmul_dirty(_, _) -> unavailable().
+-spec qmatmul_int8(reference(), reference(), term()) -> term().
+qmatmul_int8(_, _, _) -> unavailable().
+-spec qmatmul_int8_dirty(reference(), reference(), term()) -> term().
+qmatmul_int8_dirty(_, _, _) -> unavailable().
+-spec f32_linear(reference(), reference()) -> term().
+f32_linear(_, _) -> unavailable().
+-spec f32_linear_dirty(reference(), reference()) -> term().
+f32_linear_dirty(_, _) -> unavailable().
 
 -spec shape(reference()) -> [non_neg_integer()].
 shape(_) -> unavailable_raise().

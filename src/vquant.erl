@@ -28,13 +28,19 @@
 %% Scheduling: data calls on more than {@link vtensor:dirty_threshold/0}
 %% elements run on a dirty CPU scheduler; metadata calls stay on the caller's.
 %%
-%% Elixir: `{:ok, q} = :vquant.quantize(t, :q4_0)'.
+%% Linear layers on quantized weights: {@link qmatmul/2} (`X @ dequant(Q)ᵀ',
+%% any format, fused), {@link qmatmul_int8/3} (int8 × int8 → int32 with f32
+%% outlier columns) and their f32 reference {@link f32_linear/2}.
+%%
+%% Elixir: `{:ok, q} = :vquant.quantize(t, :q4_0)',
+%% `{:ok, y} = :vquant.qmatmul(x, q)'.
 -module(vquant).
 
 -export([
     quantize/2, dequantize/1, to_binary/1, from_binary/1,
     format/1, shape/1, size/1, nbytes/1, compression_ratio/1, is_quantized/1,
-    metrics/2
+    metrics/2,
+    qmatmul/2, qmatmul_int8/3, f32_linear/2, linear_dirty_threshold/0
 ]).
 
 -export_type([quantized/0, format/0, metrics/0]).
@@ -131,5 +137,71 @@ metrics(Reference, Approx) ->
         true -> viva_tensor_nif:quant_metrics_dirty(Reference, Approx);
         false -> viva_tensor_nif:quant_metrics(Reference, Approx)
     end.
+
+%% @doc A linear layer on a quantized weight: `X @ dequant(Q)ᵀ', computed
+%% without materializing the f32 weight matrix (fused decoding; see
+%% `native/viva_tensor_core/src/quant/qmatmul.rs').
+%%
+%% `Q' is a 2-D quantized tensor of shape `[Out, In]' in any format (one row
+%% per output feature, as in PyTorch `nn.Linear' and GGUF); `X' has shape
+%% `[..., In]', any float dtype (computed in f32), any view. The result is a
+%% new f32 tensor `[..., Out]'.
+%% Errors: `{shape_mismatch, [In], [XIn]}' when the inner dimensions differ,
+%% `{invalid_shape, _}' when `Q' is not 2-D or `X' is 0-D, `deallocated'.
+%% Runs on a dirty scheduler when `rows × Out × In' exceeds
+%% {@link linear_dirty_threshold/0}.
+-spec qmatmul(vtensor:tensor(), quantized()) -> vtensor:result(vtensor:tensor()).
+qmatmul(X, Q) ->
+    case linear_work(X, viva_tensor_nif:q_shape(Q)) > linear_dirty_threshold() of
+        true -> viva_tensor_nif:qmatmul_dirty(X, Q);
+        false -> viva_tensor_nif:qmatmul(X, Q)
+    end.
+
+%% @doc {@link qmatmul/2} in int8 × int8 → int32 arithmetic (LLM.int8()
+%% style). `Q' must be quantized as `{int8, {per_channel, 0}}' (one scale per
+%% output row). Each row of `X' is quantized to int8 by its absolute maximum;
+%% with a `Threshold' (a number), the input columns whose absolute maximum
+%% exceeds it are kept in f32 and multiplied with the dequantized weight
+%% columns; `none' quantizes every column. Formulas and error bound:
+%% `native/viva_tensor_core/src/quant/qmatmul_int8.rs'.
+%% Errors: `{invalid_argument, _}' for another weight format or a negative
+%% threshold, `{non_finite, _}' for NaN or infinity in `X', and the shape
+%% errors of {@link qmatmul/2}.
+-spec qmatmul_int8(vtensor:tensor(), quantized(), number() | none) ->
+    vtensor:result(vtensor:tensor()).
+qmatmul_int8(X, Q, Threshold) ->
+    case linear_work(X, viva_tensor_nif:q_shape(Q)) > linear_dirty_threshold() of
+        true -> viva_tensor_nif:qmatmul_int8_dirty(X, Q, Threshold);
+        false -> viva_tensor_nif:qmatmul_int8(X, Q, Threshold)
+    end.
+
+%% @doc The f32 reference of {@link qmatmul/2}: `X @ Wᵀ' for an f32 tensor
+%% `X' `[..., In]' and an f32 weight `W' `[Out, In]' (a transposed view, no
+%% copy, multiplied by the library's GEMM). The report and the benchmark
+%% measure quantized layers against it.
+%% Errors: `{invalid_shape, _}' when `W' is not 2-D, `{invalid_dtype, _}'
+%% when the dtypes differ, `{shape_mismatch, _, _}' for the inner dimensions.
+-spec f32_linear(vtensor:tensor(), vtensor:tensor()) -> vtensor:result(vtensor:tensor()).
+f32_linear(X, W) ->
+    case linear_work(X, vtensor:shape(W)) > linear_dirty_threshold() of
+        true -> viva_tensor_nif:f32_linear_dirty(X, W);
+        false -> viva_tensor_nif:f32_linear(X, W)
+    end.
+
+%% @doc Multiply-adds (`rows × Out × In') above which the linear-layer calls
+%% run on a dirty CPU scheduler: 2^18, about 0.1 ms of f32 work, so a normal
+%% scheduler is never held near its 1 ms budget.
+-spec linear_dirty_threshold() -> pos_integer().
+linear_dirty_threshold() -> 1 bsl 18.
+
+%% rows × Out × In; a malformed weight shape counts as big (the NIF reports it).
+linear_work(X, [Out, In]) ->
+    Rows = case In of
+        0 -> 0;
+        _ -> vtensor:size(X) div In
+    end,
+    Rows * Out * In;
+linear_work(X, _) ->
+    vtensor:size(X).
 
 big(Q) -> viva_tensor_nif:q_size(Q) > vtensor:dirty_threshold().

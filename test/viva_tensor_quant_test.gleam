@@ -185,3 +185,49 @@ pub fn readme_quant_example() {
 pub fn readme_quant_example_test() {
   readme_quant_example()
 }
+
+// The f32 reference product X @ Wᵀ (Erlang-only helper of the report).
+@external(erlang, "vquant", "f32_linear")
+fn f32_linear(x: Tensor, w: Tensor) -> Result(Tensor, viva_tensor.TensorError)
+
+pub fn qmatmul_test() {
+  let w = normal([16, 40], 21)
+  let x = normal([3, 40], 22)
+  use format <- each(all_formats)
+  let assert Ok(q) = quant.quantize(w, format)
+  let assert Ok(y) = quant.qmatmul(x, q)
+  assert viva_tensor.shape(y) == [3, 16]
+  // agrees with the f32 product on the dequantized weight (summation order
+  // is the only difference)
+  let assert Ok(d) = quant.dequantize(q)
+  let assert Ok(reference) = f32_linear(x, d)
+  let assert Ok(Metrics(cosine:, max_abs:, ..)) = quant.metrics(reference, y)
+  assert cosine >. 0.99999
+  assert max_abs <. 0.001
+  let assert Error(ShapeMismatch([40], [7])) =
+    quant.qmatmul(normal([2, 7], 1), q)
+  Nil
+}
+
+pub fn readme_qmatmul_example() {
+  // a linear layer: 64 inputs -> 128 outputs, weight quantized to q4_0
+  let assert Ok(w) =
+    viva_tensor.random_normal(
+      [128, 64],
+      seed: 1,
+      mean: 0.0,
+      std: 0.02,
+      dtype: F32,
+    )
+  let assert Ok(x) =
+    viva_tensor.random_normal([4, 64], seed: 2, mean: 0.0, std: 1.0, dtype: F32)
+  let assert Ok(q) = quant.quantize(w, Q40)
+  let assert Ok(y) = quant.qmatmul(x, q)
+  let assert [4, 128] = viva_tensor.shape(y)
+  let assert Ok(short) = viva_tensor.zeros([4, 32], dtype: F32)
+  let assert Error(ShapeMismatch([64], [32])) = quant.qmatmul(short, q)
+}
+
+pub fn readme_qmatmul_example_test() {
+  readme_qmatmul_example()
+}

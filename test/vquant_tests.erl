@@ -394,3 +394,86 @@ readme_example_test() ->
 split_dots([], [], Acc) -> lists:reverse(Acc);
 split_dots([{dot, _} = D | T], Cur, Acc) -> split_dots(T, [], [lists:reverse([D | Cur]) | Acc]);
 split_dots([Tok | T], Cur, Acc) -> split_dots(T, [Tok | Cur], Acc).
+
+%% ---------------------------------------------------------------------------
+%% qmatmul / qmatmul_int8 / f32_linear
+
+%% X @ Dᵀ in Erlang floats: X [M, K] and D [N, K] as nested lists.
+ref_linear(X, D) ->
+    [[lists:sum([A * B || {A, B} <- lists:zip(Row, WRow)]) || WRow <- D] || Row <- X].
+
+close_lists(Got, Want, Tol) ->
+    lists:all(fun({G, W}) -> abs(G - W) =< Tol * (1.0 + abs(W)) end,
+              lists:zip(lists:flatten(Got), lists:flatten(Want))).
+
+qmatmul_agrees_with_dequantize_test_() ->
+    %% In = 40 is not a multiple of 32: blocks cross rows in every block format.
+    Shapes = [{1, 7, 64}, {3, 5, 40}, {6, 9, 33}],
+    [{lists:flatten(io_lib:format("~p ~p", [F, S])), fun() ->
+        {M, N, K} = S,
+        W = ok(vtensor:random_normal([N, K], 11)),
+        X = ok(vtensor:random_normal([M, K], 12)),
+        Q = ok(vquant:quantize(W, F)),
+        Y = ok(vquant:qmatmul(X, Q)),
+        ?assertEqual([M, N], vtensor:shape(Y)),
+        Want = ref_linear(ok(vtensor:to_nested_list(X)),
+                          ok(vtensor:to_nested_list(ok(vquant:dequantize(Q))))),
+        ?assert(close_lists(ok(vtensor:to_nested_list(Y)), Want, 1.0e-4))
+     end} || F <- ?ALL_FORMATS, S <- Shapes].
+
+qmatmul_views_and_leading_dims_test() ->
+    W = ok(vtensor:random_normal([8, 32], 1)),
+    Q = ok(vquant:quantize(W, q4_0)),
+    X = ok(vtensor:random_normal([2, 3, 32], 2)),
+    ?assertEqual([2, 3, 8], vtensor:shape(ok(vquant:qmatmul(X, Q)))),
+    V = ok(vtensor:random_normal([32], 3)),
+    ?assertEqual([8], vtensor:shape(ok(vquant:qmatmul(V, Q)))),
+    %% a transposed view of a [32, 4] tensor is [4, 32]
+    XT = ok(vtensor:transpose(ok(vtensor:random_normal([32, 4], 4)))),
+    Y = ok(vquant:qmatmul(XT, Q)),
+    Want = ref_linear(ok(vtensor:to_nested_list(XT)),
+                      ok(vtensor:to_nested_list(ok(vquant:dequantize(Q))))),
+    ?assert(close_lists(ok(vtensor:to_nested_list(Y)), Want, 1.0e-4)).
+
+qmatmul_big_runs_dirty_test() ->
+    %% 4 × 256 × 512 > 2^18: the dirty NIF; compared with f32_linear on the
+    %% dequantized weight
+    W = ok(vtensor:random_normal([256, 512], 5)),
+    Q = ok(vquant:quantize(W, q8_0)),
+    X = ok(vtensor:random_normal([4, 512], 6)),
+    Y = ok(vquant:qmatmul(X, Q)),
+    R = ok(vquant:f32_linear(X, ok(vquant:dequantize(Q)))),
+    #{max_abs := E} = ok(vquant:metrics(R, Y)),
+    ?assert(E < 1.0e-3).
+
+qmatmul_errors_test() ->
+    W = ok(vtensor:random_normal([4, 8], 1)),
+    Q = ok(vquant:quantize(W, q8_0)),
+    ?assertEqual({error, {shape_mismatch, [8], [5]}},
+                 vquant:qmatmul(ok(vtensor:random_normal([2, 5], 2)), Q)),
+    Q1 = ok(vquant:quantize(ok(vtensor:random_normal([32], 1)), q8_0)),
+    ?assertMatch({error, {invalid_shape, _}},
+                 vquant:qmatmul(ok(vtensor:random_normal([2, 32], 2)), Q1)),
+    ?assertError(badarg, vquant:qmatmul(ok(vtensor:random_normal([8], 2)), not_a_quantized)).
+
+qmatmul_int8_test() ->
+    W = ok(vtensor:random_normal([16, 64], 7)),
+    Q = ok(vquant:quantize(W, {int8, {per_channel, 0}})),
+    X = ok(vtensor:random_normal([3, 64], 8)),
+    Ref = ok(vquant:qmatmul(X, Q)),
+    {ok, Y} = vquant:qmatmul_int8(X, Q, none),
+    {ok, Y2} = vquant:qmatmul_int8(X, Q, 2.5),
+    {ok, Y3} = vquant:qmatmul_int8(X, Q, 3),
+    [?assert(maps:get(cosine, ok(vquant:metrics(Ref, T))) > 0.9999) || T <- [Y, Y2, Y3]],
+    ?assertEqual([3, 16], vtensor:shape(Y)),
+    ?assertMatch({error, {invalid_argument, _}}, vquant:qmatmul_int8(X, ok(vquant:quantize(W, q8_0)), none)),
+    ?assertMatch({error, {invalid_argument, _}}, vquant:qmatmul_int8(X, Q, -1.0)),
+    ?assertMatch({error, {invalid_argument, _}}, vquant:qmatmul_int8(X, Q, high)).
+
+f32_linear_test() ->
+    X = ok(vtensor:from_list([[1.0, 2.0], [3.0, 4.0]])),
+    W = ok(vtensor:from_list([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])),
+    ?assertEqual({ok, [[1.0, 2.0, 3.0], [3.0, 4.0, 7.0]]},
+                 vtensor:to_nested_list(ok(vquant:f32_linear(X, W)))),
+    ?assertMatch({error, {invalid_shape, _}},
+                 vquant:f32_linear(X, ok(vtensor:from_list([1.0, 2.0])))).

@@ -118,6 +118,33 @@ pub fn dequantize(q: QuantizedTensor) -> Result(Tensor, TensorError) {
   raw_dequantize(q)
 }
 
+@external(erlang, "vquant", "qmatmul")
+fn raw_qmatmul(x: Tensor, w: QuantizedTensor) -> Result(Tensor, TensorError)
+
+/// A linear layer on a quantized weight: `x @ dequantize(w)ᵀ`, computed
+/// without ever building the f32 weight matrix.
+///
+/// `w` is a 2-D quantized tensor of shape `[out, in]` (one row per output
+/// feature, as in PyTorch `nn.Linear` and GGUF), in any format; `x` has
+/// shape `[..., in]` (any float dtype, computed in f32). The result is a new
+/// f32 tensor `[..., out]`. For one to four activation rows each output is a
+/// dot product read straight from the packed blocks; larger batches decode
+/// the weight one band of rows at a time and use the GEMM.
+///
+/// Errors: `ShapeMismatch([in], [x_in])` when the inner dimensions differ,
+/// `InvalidShape` when `w` is not 2-D or `x` is 0-D.
+///
+/// ```gleam
+/// let assert Ok(w) = viva_tensor.random_normal([64, 32], seed: 1, mean: 0.0, std: 1.0, dtype: F32)
+/// let assert Ok(x) = viva_tensor.random_normal([2, 32], seed: 2, mean: 0.0, std: 1.0, dtype: F32)
+/// let assert Ok(q) = quantize(w, Q40)
+/// let assert Ok(y) = qmatmul(x, q)
+/// viva_tensor.shape(y) // -> [2, 64]
+/// ```
+pub fn qmatmul(x: Tensor, w: QuantizedTensor) -> Result(Tensor, TensorError) {
+  raw_qmatmul(x, w)
+}
+
 @external(erlang, "vquant", "to_binary")
 fn raw_to_binary(q: QuantizedTensor) -> Result(BitArray, TensorError)
 

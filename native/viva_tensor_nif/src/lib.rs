@@ -5,6 +5,8 @@
 //! - [`create`], [`convert`], [`views`], [`meta`]: the NIFs, by concern
 //! - [`math`], [`reduce`], [`linalg`], [`select`]: tensor math
 //! - [`quant`]: quantized tensors (their own resource), metrics
+//! - [`quant_matmul`]: linear layers on quantized weights (`qmatmul`,
+//!   `qmatmul_int8`) and the f32 reference `f32_linear`
 //!
 //! Every data-touching NIF exists twice (`name` and `name_dirty`, see
 //! [`dual`]); the Erlang module `vtensor` chooses by size.
@@ -21,6 +23,7 @@ mod linalg;
 mod math;
 mod meta;
 mod quant;
+mod quant_matmul;
 mod reduce;
 mod resource;
 mod select;

@@ -73,14 +73,14 @@ impl QuantResource {
         })
     }
 
-    fn get(&self) -> &QuantizedTensor {
+    pub(crate) fn get(&self) -> &QuantizedTensor {
         self.q
             .as_ref()
             .expect("a live QuantResource holds its tensor")
     }
 }
 
-fn quant(t: Term) -> Result<ResourceArc<QuantResource>, NifError> {
+pub(crate) fn quant(t: Term) -> Result<ResourceArc<QuantResource>, NifError> {
     Ok(t.decode()?)
 }
 

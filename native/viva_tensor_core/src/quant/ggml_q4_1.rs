@@ -64,15 +64,20 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| {
-            let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
-            let m = f16::from_le_bytes([b[2], b[3]]).to_f32();
-            for j in 0..16 {
-                o[j] = d * (b[4 + j] & 0x0F) as f32 + m;
-                o[j + 16] = d * (b[4 + j] >> 4) as f32 + m;
-            }
-        },
+        |_, b, o| decode_block(b, o),
     ))
+}
+
+/// Decodes one packed block `b` into its 32 values `o` (the kernel of
+/// [`dequantize`], shared with `qmatmul`, so both decode bit-identically).
+#[inline]
+pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
+    let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
+    let m = f16::from_le_bytes([b[2], b[3]]).to_f32();
+    for j in 0..16 {
+        o[j] = d * (b[4 + j] & 0x0F) as f32 + m;
+        o[j + 16] = d * (b[4 + j] >> 4) as f32 + m;
+    }
 }
 
 #[cfg(test)]

@@ -56,17 +56,22 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| {
-            let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
-            let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
-            for j in 0..16 {
-                let lo = (b[6 + j] & 0x0F) as u32 | (((qh >> j) & 1) << 4);
-                let hi = (b[6 + j] >> 4) as u32 | (((qh >> (j + 16)) & 1) << 4);
-                o[j] = d * (lo as i32 - 16) as f32;
-                o[j + 16] = d * (hi as i32 - 16) as f32;
-            }
-        },
+        |_, b, o| decode_block(b, o),
     ))
+}
+
+/// Decodes one packed block `b` into its 32 values `o` (the kernel of
+/// [`dequantize`], shared with `qmatmul`, so both decode bit-identically).
+#[inline]
+pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
+    let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
+    let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+    for j in 0..16 {
+        let lo = (b[6 + j] & 0x0F) as u32 | (((qh >> j) & 1) << 4);
+        let hi = (b[6 + j] >> 4) as u32 | (((qh >> (j + 16)) & 1) << 4);
+        o[j] = d * (lo as i32 - 16) as f32;
+        o[j + 16] = d * (hi as i32 - 16) as f32;
+    }
 }
 
 #[cfg(test)]

@@ -56,13 +56,18 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| {
-            let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
-            for (o, &q) in o.iter_mut().zip(&b[2..]) {
-                *o = (q as i8) as f32 * d;
-            }
-        },
+        |_, b, o| decode_block(b, o),
     ))
+}
+
+/// Decodes one packed block `b` into its 32 values `o` (the kernel of
+/// [`dequantize`], shared with `qmatmul`, so both decode bit-identically).
+#[inline]
+pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
+    let d = f16::from_le_bytes([b[0], b[1]]).to_f32();
+    for (o, &q) in o.iter_mut().zip(&b[2..]) {
+        *o = (q as i8) as f32 * d;
+    }
 }
 
 #[cfg(test)]

@@ -197,12 +197,60 @@ pub fn dequantize(q: &Int8Quantized, shape: &[usize], g: Int8Granularity) -> Res
         });
     }
     super::common::check_side_len("int8 scales", q.scales.len(), ng)?;
-    let f = |(i, &c): (usize, &i8)| c as f32 * q.scales[grp.group(i)];
-    Ok(if n >= PAR_MIN_ELEMS {
-        q.q.par_iter().enumerate().map(f).collect()
+    let mut out = vec![0f32; n];
+    if n >= PAR_MIN_ELEMS {
+        out.par_chunks_mut(PAR_MIN_ELEMS)
+            .enumerate()
+            .for_each(|(i, o)| decode_runs(q, &grp, i * PAR_MIN_ELEMS, o));
     } else {
-        q.q.iter().enumerate().map(f).collect()
-    })
+        decode_runs(q, &grp, 0, &mut out);
+    }
+    Ok(out)
+}
+
+/// Decodes the flat elements `start .. start + out.len()` into `out`, with
+/// the same arithmetic as [`dequantize`] (used by `qmatmul` to decode a band
+/// of rows without materializing the whole tensor). The caller guarantees the
+/// range lies inside the tensor and that `q` matches `shape` and `g`.
+pub(crate) fn decode_range(
+    q: &Int8Quantized,
+    shape: &[usize],
+    g: Int8Granularity,
+    start: usize,
+    out: &mut [f32],
+) -> Result<()> {
+    let (grp, _) = Grouping::new(shape, g)?;
+    decode_runs(q, &grp, start, out);
+    Ok(())
+}
+
+/// `out[i] = q[start + i] · scale(start + i)`.
+fn decode_runs(q: &Int8Quantized, grp: &Grouping, start: usize, out: &mut [f32]) {
+    let end = start + out.len();
+    // Consecutive elements share a scale over whole runs (the tensor, a
+    // block, or `inner` elements of one channel): look the group up once per
+    // run instead of dividing per element.
+    let run = match grp.mode {
+        0 => usize::MAX,
+        1 => grp.inner.max(1),
+        _ => grp.block,
+    };
+    let mut pos = start;
+    while pos < end {
+        let stop = if run == usize::MAX {
+            end
+        } else {
+            ((pos / run + 1) * run).min(end)
+        };
+        let s = q.scales[grp.group(pos)];
+        for (o, &c) in out[pos - start..stop - start]
+            .iter_mut()
+            .zip(&q.q[pos..stop])
+        {
+            *o = c as f32 * s;
+        }
+        pos = stop;
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@
 //! - [`nvfp4`]: NVFP4 as compressed-tensors packs it;
 //! - [`fp8`], [`e2m1`]: the element codecs they share; [`metrics`]: error
 //!   measures.
+//! - [`qmatmul()`]: a linear layer `x @ dequant(w)ᵀ` on any format without
+//!   materializing the f32 weight ([`rows`] decodes bands of rows, [`qdot`]
+//!   holds the dot kernels); [`qmatmul_int8()`]: the same in int8 × int8 → i32
+//!   arithmetic, LLM.int8() style, with outlier columns in f32.
 //!
 //! All quantizers reject NaN/infinity with [`TensorError::NonFinite`], pad a
 //! partial last block with zeros and return exactly the logical length on
@@ -58,6 +62,12 @@ pub mod mxfp4;
 pub mod nf4;
 pub mod nf4_dq;
 pub mod nvfp4;
+pub mod qdot;
+#[cfg(target_arch = "x86_64")]
+mod qdot_avx2;
+pub mod qmatmul;
+pub mod qmatmul_int8;
+pub mod rows;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -70,6 +80,8 @@ pub use int8::{Int8Granularity, Int8Quantized};
 pub use nf4::Nf4Quantized;
 pub use nf4_dq::Nf4DqQuantized;
 pub use nvfp4::Nvfp4Quantized;
+pub use qmatmul::qmatmul;
+pub use qmatmul_int8::qmatmul_int8;
 
 /// A quantization format with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -84,14 +84,19 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| {
-            let d = e8m0_to_f32_half(b[0]);
-            for j in 0..16 {
-                o[j] = d * DOUBLED[(b[1 + j] & 0x0F) as usize] as f32;
-                o[j + 16] = d * DOUBLED[(b[1 + j] >> 4) as usize] as f32;
-            }
-        },
+        |_, b, o| decode_block(b, o),
     ))
+}
+
+/// Decodes one packed block `b` into its 32 values `o` (the kernel of
+/// [`dequantize`], shared with `qmatmul`, so both decode bit-identically).
+#[inline]
+pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
+    let d = e8m0_to_f32_half(b[0]);
+    for j in 0..16 {
+        o[j] = d * DOUBLED[(b[1 + j] & 0x0F) as usize] as f32;
+        o[j + 16] = d * DOUBLED[(b[1 + j] >> 4) as usize] as f32;
+    }
 }
 
 #[cfg(test)]

@@ -120,12 +120,19 @@ pub(crate) fn decode_with_absmax(
     n: usize,
 ) -> Vec<f32> {
     decode_blocks(codes, block_size / 2, block_size, n, |i, b, o| {
-        let a = absmax[i];
-        for (pair, &byte) in o.chunks_exact_mut(2).zip(b) {
-            pair[0] = LEVELS[(byte >> 4) as usize] * a;
-            pair[1] = LEVELS[(byte & 0x0F) as usize] * a;
-        }
+        decode_pairs(b, absmax[i], o)
     })
+}
+
+/// Decodes packed code bytes `b` of one block with absmax `a` into
+/// `2 * b.len()` values `o` (also used by `qmatmul` on partial blocks, so
+/// both decode bit-identically).
+#[inline]
+pub(crate) fn decode_pairs(b: &[u8], a: f32, o: &mut [f32]) {
+    for (pair, &byte) in o.chunks_exact_mut(2).zip(b) {
+        pair[0] = LEVELS[(byte >> 4) as usize] * a;
+        pair[1] = LEVELS[(byte & 0x0F) as usize] * a;
+    }
 }
 
 /// Decodes `n` values.

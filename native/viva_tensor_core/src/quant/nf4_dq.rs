@@ -279,12 +279,14 @@ pub fn quantize(x: &[f32], block_size: usize, block_size2: usize) -> Result<Nf4D
 
 /// The reconstructed first-level absmaxes `f32(f32(D[q] * absmax2) + offset)`.
 pub fn reconstructed_absmax(q: &Nf4DqQuantized) -> Vec<f32> {
-    let map = dynamic_map();
-    q.absmax_q
-        .iter()
-        .enumerate()
-        .map(|(j, &b)| map[b as usize] * q.absmax2[j / q.block_size2] + q.offset)
-        .collect()
+    (0..q.absmax_q.len()).map(|j| block_absmax(q, j)).collect()
+}
+
+/// The reconstructed absmax of first-level block `j` (one entry of
+/// [`reconstructed_absmax`], for decoders that need only some blocks).
+#[inline]
+pub(crate) fn block_absmax(q: &Nf4DqQuantized, j: usize) -> f32 {
+    dynamic_map()[q.absmax_q[j] as usize] * q.absmax2[j / q.block_size2] + q.offset
 }
 
 /// Decodes `n` values.

@@ -1,0 +1,348 @@
+//! Dot-product kernels of `qmatmul`'s small-batch path: one packed weight
+//! row against up to [`MAX_R`] rows of f32 activations, read straight from the
+//! packed blocks (q4_0, q8_0, int8) or from a decoded f32 row (every other
+//! format), plus the i8 × i8 → i32 dot of the int8 path.
+//!
+//! The portable kernels are plain Rust written for the vectorizer: eight
+//! independent f32 accumulators per activation row (floating-point addition
+//! is not reassociated by the compiler, so the lanes must be explicit), the
+//! block's codes widened to f32 once and reused for every activation row.
+//!
+//! On x86-64 CPUs with AVX2 and FMA (detected at run time, never assumed
+//! from `target-cpu=native`) the row kernels run the intrinsic versions in
+//! [`super::qdot_avx2`] instead: LLVM did not vectorize the nibble unpacking
+//! of the portable code well (see that module for the measurement). The two
+//! differ only in f32 rounding (FMA, summation order).
+
+/// Most activation rows one kernel call handles.
+pub const MAX_R: usize = 4;
+
+/// Lanes of independent accumulators.
+const L: usize = 8;
+
+/// f16 bits to f32, exact for every finite f16 (normal and subnormal): the
+/// magnitude bits shifted into an f32 and multiplied by 2^112 (exact, a power
+/// of two), then the sign. Scales were validated finite on construction.
+/// Plain arithmetic, so it inlines into the kernels' block loops (also the
+/// AVX2 ones) instead of being a call per block.
+#[inline(always)]
+pub(crate) fn f16_to_f32(lo: u8, hi: u8) -> f32 {
+    let h = u16::from_le_bytes([lo, hi]) as u32;
+    let mag = f32::from_bits((h & 0x7FFF) << 13) * f32::from_bits(0x7780_0000);
+    f32::from_bits(mag.to_bits() | ((h & 0x8000) << 16))
+}
+
+#[inline(always)]
+fn lanes_sum(acc: &[f32; L]) -> f32 {
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// `acc[l] += Σ_c x[c·L + l] · w[c·L + l]` over a 32-value block.
+#[inline(always)]
+fn block_fma(acc: &mut [f32; L], x: &[f32], w: &[f32; 32]) {
+    let x: &[f32; 32] = x.try_into().expect("32 activations per block");
+    for c in 0..32 / L {
+        for l in 0..L {
+            acc[l] += x[c * L + l] * w[c * L + l];
+        }
+    }
+}
+
+/// One row of q4_0 blocks (`row.len() = 18 · k / 32`) against `xs[..R]`
+/// (each `k` long): `out[r] = Σ_blocks d · Σ_j x_r[j] · (q_j − 8)`.
+#[inline(always)]
+fn q4_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let mut tot = [[0f32; L]; R];
+    for (bi, b) in row.chunks_exact(18).enumerate() {
+        let d = f16_to_f32(b[0], b[1]);
+        let mut w = [0f32; 32];
+        for j in 0..16 {
+            w[j] = ((b[2 + j] & 0x0F) as i32 - 8) as f32;
+            w[j + 16] = ((b[2 + j] >> 4) as i32 - 8) as f32;
+        }
+        for r in 0..R {
+            let mut acc = [0f32; L];
+            block_fma(&mut acc, &xs[r][bi * 32..bi * 32 + 32], &w);
+            for l in 0..L {
+                tot[r][l] += d * acc[l];
+            }
+        }
+    }
+    for r in 0..R {
+        out[r] = lanes_sum(&tot[r]);
+    }
+}
+
+/// One row of q8_0 blocks (`row.len() = 34 · k / 32`) against `xs[..R]`.
+#[inline(always)]
+fn q8_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let mut tot = [[0f32; L]; R];
+    for (bi, b) in row.chunks_exact(34).enumerate() {
+        let d = f16_to_f32(b[0], b[1]);
+        let mut w = [0f32; 32];
+        for j in 0..32 {
+            w[j] = (b[2 + j] as i8) as f32;
+        }
+        for r in 0..R {
+            let mut acc = [0f32; L];
+            block_fma(&mut acc, &xs[r][bi * 32..bi * 32 + 32], &w);
+            for l in 0..L {
+                tot[r][l] += d * acc[l];
+            }
+        }
+    }
+    for r in 0..R {
+        out[r] = lanes_sum(&tot[r]);
+    }
+}
+
+/// One row of int8 codes against `xs[..R]`: `out[r] = Σ_j x_r[j] · q_j`
+/// (the caller applies the row's scale).
+#[inline(always)]
+fn i8_row_impl<const R: usize>(row: &[i8], xs: &[&[f32]], out: &mut [f32]) {
+    let k = row.len();
+    let whole = k / 32 * 32;
+    let mut tot = [[0f32; L]; R];
+    for (bi, q) in row[..whole].chunks_exact(32).enumerate() {
+        let mut w = [0f32; 32];
+        for j in 0..32 {
+            w[j] = q[j] as f32;
+        }
+        for r in 0..R {
+            block_fma(&mut tot[r], &xs[r][bi * 32..bi * 32 + 32], &w);
+        }
+    }
+    for r in 0..R {
+        let tail: f32 = (whole..k).map(|j| xs[r][j] * row[j] as f32).sum();
+        out[r] = lanes_sum(&tot[r]) + tail;
+    }
+}
+
+/// `out[r] = Σ_j x_r[j] · w[j]` for a decoded f32 row `w`.
+#[inline(always)]
+fn f32_row_impl<const R: usize>(w: &[f32], xs: &[&[f32]], out: &mut [f32]) {
+    let k = w.len();
+    let whole = k / L * L;
+    let mut tot = [[0f32; L]; R];
+    for (ci, wc) in w[..whole].chunks_exact(L).enumerate() {
+        for r in 0..R {
+            let xc = &xs[r][ci * L..ci * L + L];
+            for l in 0..L {
+                tot[r][l] += xc[l] * wc[l];
+            }
+        }
+    }
+    for r in 0..R {
+        let tail: f32 = (whole..k).map(|j| xs[r][j] * w[j]).sum();
+        out[r] = lanes_sum(&tot[r]) + tail;
+    }
+}
+
+/// `Σ a[j] · b[j]` in exact integer arithmetic. Products are at most 127²
+/// in magnitude (the int8 codes never hold −128), so an i32 holds the sum of
+/// 2^17 of them; longer rows are summed in such chunks into an i64.
+#[inline(always)]
+fn dot_i8_impl(a: &[i8], b: &[i8]) -> i64 {
+    const CHUNK: usize = 1 << 17;
+    let mut total = 0i64;
+    for (ca, cb) in a.chunks(CHUNK).zip(b.chunks(CHUNK)) {
+        let mut acc = 0i32;
+        for (&x, &y) in ca.iter().zip(cb) {
+            acc += x as i32 * y as i32;
+        }
+        total += acc as i64;
+    }
+    total
+}
+
+/// Expands a portable kernel generic over the row count into one that
+/// dispatches on `xs.len()` (also what the tests compare the AVX2 kernels to).
+macro_rules! portable {
+    ($imp:ident, $row:ty, $name:ident) => {
+        fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
+            match xs.len() {
+                1 => $imp::<1>(row, xs, out),
+                2 => $imp::<2>(row, xs, out),
+                3 => $imp::<3>(row, xs, out),
+                4 => $imp::<4>(row, xs, out),
+                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+            }
+        }
+    };
+}
+
+portable!(q4_0_row_impl, &[u8], q4_0_rows);
+portable!(q8_0_row_impl, &[u8], q8_0_rows);
+portable!(i8_row_impl, &[i8], i8_rows);
+portable!(f32_row_impl, &[f32], f32_rows);
+
+/// Whether this CPU runs the AVX2+FMA kernels (detected once, cached by std).
+#[cfg(target_arch = "x86_64")]
+pub fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// Whether this CPU runs the AVX2+FMA kernels (never, off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn has_avx2_fma() -> bool {
+    false
+}
+
+/// Defines the public kernel `$name(row, xs, out)`: dispatches on the number
+/// of activation rows (1..=MAX_R) and on the CPU, to the AVX2 kernel
+/// `qdot_avx2::$avx` when available, else to the portable `$imp`.
+macro_rules! row_kernel {
+    ($(#[$m:meta])* $name:ident, $avx:ident, $imp:ident, $row:ty) => {
+        $(#[$m])*
+        pub fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                use super::qdot_avx2 as v;
+                // SAFETY: the CPU supports AVX2 and FMA (checked above); the
+                // kernel asserts its slice-length preconditions.
+                unsafe {
+                    match xs.len() {
+                        1 => v::$avx::<1>(row, xs, out),
+                        2 => v::$avx::<2>(row, xs, out),
+                        3 => v::$avx::<3>(row, xs, out),
+                        4 => v::$avx::<4>(row, xs, out),
+                        n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+                    }
+                }
+                return;
+            }
+            $imp(row, xs, out)
+        }
+    };
+}
+
+row_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
+    /// 1..=[`MAX_R`] activation rows of `32 · blocks` values each.
+    q4_0_dot, q4_0_rows, q4_0_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks.
+    q8_0_dot, q8_0_rows, q8_0_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = Σ_j x_r[j] · q[j]` for one row of int8 codes (unscaled).
+    i8_dot, i8_rows, i8_rows, &[i8]
+);
+row_kernel!(
+    /// `out[r] = x_r · w` for a decoded f32 row `w`.
+    f32_dot, f32_rows, f32_rows, &[f32]
+);
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i64 {
+    dot_i8_impl(a, b)
+}
+
+/// Exact `Σ a[j] · b[j]` of two int8 vectors of one length (the integer
+/// loop vectorizes well on its own; it is compiled twice, baseline and with
+/// AVX2 enabled, and picked by CPU detection).
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        return unsafe { dot_i8_avx2(a, b) };
+    }
+    dot_i8_impl(a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use half::f16;
+
+    #[test]
+    fn f16_conversion_exact_for_every_finite_value() {
+        for h in 0..=u16::MAX {
+            let v = f16::from_bits(h);
+            if v.is_finite() {
+                let [lo, hi] = h.to_le_bytes();
+                assert_eq!(f16_to_f32(lo, hi).to_bits(), v.to_f32().to_bits(), "{h:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn kernels_match_scalar_sums() {
+        let k = 96;
+        let xs: Vec<Vec<f32>> = (0..4)
+            .map(|r| {
+                (0..k)
+                    .map(|j| ((j * 7 + r * 3) % 11) as f32 - 5.0)
+                    .collect()
+            })
+            .collect();
+        let codes: Vec<i8> = (0..k).map(|j| ((j * 13) % 255) as i8).collect();
+        for rows in 1..=4 {
+            let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
+            let mut out = [0f32; 4];
+            i8_dot(&codes, &xr, &mut out);
+            let w: Vec<f32> = codes.iter().map(|&c| c as f32).collect();
+            let mut out2 = [0f32; 4];
+            f32_dot(&w, &xr, &mut out2);
+            for r in 0..rows {
+                let want: f32 = xr[r].iter().zip(&w).map(|(a, b)| a * b).sum();
+                assert_eq!(out[r], want); // small integers: exact in any order
+                assert_eq!(out2[r], want);
+            }
+        }
+        let a: Vec<i8> = (0..300_000)
+            .map(|j| if j % 3 == 0 { 127 } else { -127 })
+            .collect();
+        let want: i64 = a.iter().map(|&v| v as i64 * v as i64).sum();
+        assert_eq!(dot_i8(&a, &a), want);
+    }
+
+    /// The portable kernels (what a CPU without AVX2 runs) agree with the
+    /// dispatched ones on this machine, up to f32 summation order.
+    #[test]
+    fn portable_kernels_agree_with_dispatched() {
+        let nb = 5;
+        let k = 32 * nb;
+        let mut s = 7u32;
+        let mut byte = || {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 24) as u8
+        };
+        let mut q4: Vec<u8> = (0..18 * nb).map(|_| byte()).collect();
+        let mut q8: Vec<u8> = (0..34 * nb).map(|_| byte()).collect();
+        for b in 0..nb {
+            // finite scales: 0.5 .. 1 as f16
+            q4[18 * b + 1] = 0x38;
+            q8[34 * b + 1] = 0x38;
+        }
+        let codes: Vec<i8> = (0..k + 5).map(|_| byte() as i8).collect();
+        let wf: Vec<f32> = (0..k + 5).map(|_| byte() as f32 / 64.0 - 2.0).collect();
+        let xs: Vec<Vec<f32>> = (0..4)
+            .map(|_| (0..k + 5).map(|_| byte() as f32 / 128.0 - 1.0).collect())
+            .collect();
+        let close = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= 1e-4 * (1.0 + y.abs()))
+        };
+        for rows in 1..=MAX_R {
+            let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| &v[..k]).collect();
+            let xt: Vec<&[f32]> = xs[..rows].iter().map(|v| &v[..]).collect();
+            let (mut a, mut b) = ([0f32; 4], [0f32; 4]);
+            q4_0_dot(&q4, &xr, &mut a);
+            q4_0_rows(&q4, &xr, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "q4_0 {a:?} {b:?}");
+            q8_0_dot(&q8, &xr, &mut a);
+            q8_0_rows(&q8, &xr, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "q8_0 {a:?} {b:?}");
+            i8_dot(&codes, &xt, &mut a);
+            i8_rows(&codes, &xt, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "i8 {a:?} {b:?}");
+            f32_dot(&wf, &xt, &mut a);
+            f32_rows(&wf, &xt, &mut b);
+            assert!(close(&a[..rows], &b[..rows]), "f32 {a:?} {b:?}");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! AVX2 + FMA versions of the [`super::qdot`] row kernels, selected at run
+//! time by CPU detection (never compiled in with `target-cpu=native`).
+//!
+//! Why intrinsics: the portable kernels, even compiled with AVX2 enabled,
+//! were vectorized poorly by LLVM (the nibble unpacking became byte inserts
+//! and 4-wide shuffles): 11.5 ms for a 4096 × 4096 q4_0 GEMV on one core of
+//! the development machine (AMD EPYC), slower than streaming the same matrix
+//! in f32 (8 ms). These kernels widen 8 codes at a time to f32 lanes
+//! (`vpmovsxbd` + `vcvtdq2ps`) and accumulate with FMA: 4.0 ms for the same
+//! q4_0 GEMV on one core (a standalone copy of both kernels, release build).
+//!
+//! Every function here requires AVX2 and FMA; callers check
+//! [`super::qdot::has_avx2_fma`] first.
+
+#![cfg(target_arch = "x86_64")]
+
+use std::arch::x86_64::*;
+
+use super::qdot::f16_to_f32;
+
+/// Horizontal sum of 8 lanes.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    _mm_cvtss_f32(s)
+}
+
+/// 16 signed bytes as two vectors of 8 f32 (bytes 0..8 and 8..16).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn widen16(v: __m128i) -> (__m256, __m256) {
+    (
+        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)),
+        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8))),
+    )
+}
+
+/// `Σ_{c<4} x[8c..8c+8] · w[c]` as 8 lanes, for 32 activations at `x`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block_dot(x: *const f32, w: &[__m256; 4]) -> __m256 {
+    let a = _mm256_mul_ps(_mm256_loadu_ps(x), w[0]);
+    let a = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(8)), w[1], a);
+    let a = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(16)), w[2], a);
+    _mm256_fmadd_ps(_mm256_loadu_ps(x.add(24)), w[3], a)
+}
+
+/// Checks the shared preconditions: `R` activation rows, each at least
+/// `elems` long, and `R` outputs.
+fn check<const R: usize>(xs: &[&[f32]], out: &[f32], elems: usize) {
+    assert!(xs.len() == R && out.len() >= R);
+    assert!(xs.iter().all(|x| x.len() >= elems));
+}
+
+/// q4_0 row (18-byte blocks) against `R` activation rows.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let nb = row.len() / 18;
+    check::<R>(xs, out, nb * 32);
+    let mask = _mm_set1_epi8(0x0F);
+    let eight = _mm_set1_epi8(8);
+    let mut tot = [_mm256_setzero_ps(); R];
+    for bi in 0..nb {
+        let b = row.as_ptr().add(bi * 18);
+        let d = _mm256_set1_ps(f16_to_f32(*b, *b.add(1)));
+        let q = _mm_loadu_si128(b.add(2) as *const __m128i);
+        // low nibbles are elements 0..16, high nibbles 16..32; minus 8
+        let lo = _mm_sub_epi8(_mm_and_si128(q, mask), eight);
+        let hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), mask), eight);
+        let (w0, w1) = widen16(lo);
+        let (w2, w3) = widen16(hi);
+        let w = [w0, w1, w2, w3];
+        for r in 0..R {
+            let s = block_dot(xs[r].as_ptr().add(bi * 32), &w);
+            tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
+        }
+    }
+    for r in 0..R {
+        out[r] = hsum(tot[r]);
+    }
+}
+
+/// q8_0 row (34-byte blocks) against `R` activation rows.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn q8_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let nb = row.len() / 34;
+    check::<R>(xs, out, nb * 32);
+    let mut tot = [_mm256_setzero_ps(); R];
+    for bi in 0..nb {
+        let b = row.as_ptr().add(bi * 34);
+        let d = _mm256_set1_ps(f16_to_f32(*b, *b.add(1)));
+        let (w0, w1) = widen16(_mm_loadu_si128(b.add(2) as *const __m128i));
+        let (w2, w3) = widen16(_mm_loadu_si128(b.add(18) as *const __m128i));
+        let w = [w0, w1, w2, w3];
+        for r in 0..R {
+            let s = block_dot(xs[r].as_ptr().add(bi * 32), &w);
+            tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
+        }
+    }
+    for r in 0..R {
+        out[r] = hsum(tot[r]);
+    }
+}
+
+/// Int8 codes (unscaled) against `R` activation rows: `Σ_j x_r[j] · q[j]`.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn i8_rows<const R: usize>(row: &[i8], xs: &[&[f32]], out: &mut [f32]) {
+    let k = row.len();
+    check::<R>(xs, out, k);
+    let whole = k / 32 * 32;
+    let mut tot = [_mm256_setzero_ps(); R];
+    let mut j = 0;
+    while j < whole {
+        let p = row.as_ptr().add(j) as *const __m128i;
+        let (w0, w1) = widen16(_mm_loadu_si128(p));
+        let (w2, w3) = widen16(_mm_loadu_si128(p.add(1)));
+        let w = [w0, w1, w2, w3];
+        for r in 0..R {
+            let x = xs[r].as_ptr().add(j);
+            let a = _mm256_fmadd_ps(_mm256_loadu_ps(x), w[0], tot[r]);
+            let a = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(8)), w[1], a);
+            let a = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(16)), w[2], a);
+            tot[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(24)), w[3], a);
+        }
+        j += 32;
+    }
+    for r in 0..R {
+        let tail: f32 = (whole..k).map(|j| xs[r][j] * row[j] as f32).sum();
+        out[r] = hsum(tot[r]) + tail;
+    }
+}
+
+/// A decoded f32 row against `R` activation rows.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn f32_rows<const R: usize>(w: &[f32], xs: &[&[f32]], out: &mut [f32]) {
+    let k = w.len();
+    check::<R>(xs, out, k);
+    let whole = k / 16 * 16;
+    let mut t0 = [_mm256_setzero_ps(); R];
+    let mut t1 = [_mm256_setzero_ps(); R];
+    let mut j = 0;
+    while j < whole {
+        let w0 = _mm256_loadu_ps(w.as_ptr().add(j));
+        let w1 = _mm256_loadu_ps(w.as_ptr().add(j + 8));
+        for r in 0..R {
+            let x = xs[r].as_ptr().add(j);
+            t0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x), w0, t0[r]);
+            t1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(8)), w1, t1[r]);
+        }
+        j += 16;
+    }
+    for r in 0..R {
+        let tail: f32 = (whole..k).map(|j| xs[r][j] * w[j]).sum();
+        out[r] = hsum(_mm256_add_ps(t0[r], t1[r])) + tail;
+    }
+}
