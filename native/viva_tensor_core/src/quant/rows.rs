@@ -176,30 +176,9 @@ fn nf4_spans(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quant::Int8Granularity;
     use proptest::prelude::*;
 
-    fn formats() -> Vec<QuantFormat> {
-        vec![
-            QuantFormat::Q8_0,
-            QuantFormat::Q4_0,
-            QuantFormat::Q4_1,
-            QuantFormat::Q5_0,
-            QuantFormat::Mxfp4,
-            QuantFormat::Nvfp4,
-            QuantFormat::NF4,
-            QuantFormat::Nf4 { block_size: 6 },
-            QuantFormat::NF4_DQ,
-            QuantFormat::Nf4Dq {
-                block_size: 4,
-                block_size2: 3,
-            },
-            QuantFormat::Int8(Int8Granularity::PerTensor),
-            QuantFormat::Int8(Int8Granularity::PerChannel { axis: 0 }),
-            QuantFormat::Int8(Int8Granularity::PerChannel { axis: 1 }),
-            QuantFormat::Int8(Int8Granularity::PerBlock { block_size: 7 }),
-        ]
-    }
+    use crate::quant::qmatmul::tests::all_formats as formats;
 
     proptest! {
         #[test]
