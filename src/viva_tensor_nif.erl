@@ -64,8 +64,7 @@
     q_format/1, q_shape/1, q_size/1, q_nbytes/1, q_compression_ratio/1, is_quantized/1,
     %% linear layers on quantized weights (src/vquant.erl)
     qmatmul/2, qmatmul_dirty/2,
-    qmatmul_int8/3, qmatmul_int8_dirty/3,
-    f32_linear/2, f32_linear_dirty/2
+    qmatmul_int8/3, qmatmul_int8_dirty/3
 ]).
 
 -define(LIB, "viva_tensor_nif").
@@ -380,10 +379,6 @@ qmatmul_dirty(_, _) -> unavailable().
 qmatmul_int8(_, _, _) -> unavailable().
 -spec qmatmul_int8_dirty(reference(), reference(), term()) -> term().
 qmatmul_int8_dirty(_, _, _) -> unavailable().
--spec f32_linear(reference(), reference()) -> term().
-f32_linear(_, _) -> unavailable().
--spec f32_linear_dirty(reference(), reference()) -> term().
-f32_linear_dirty(_, _) -> unavailable().
 
 -spec shape(reference()) -> [non_neg_integer()].
 shape(_) -> unavailable_raise().

@@ -183,9 +183,17 @@ qmatmul_int8(X, Q, Threshold) ->
 %% when the dtypes differ, `{shape_mismatch, _, _}' for the inner dimensions.
 -spec f32_linear(vtensor:tensor(), vtensor:tensor()) -> vtensor:result(vtensor:tensor()).
 f32_linear(X, W) ->
-    case linear_work(X, vtensor:shape(W)) > linear_dirty_threshold() of
-        true -> viva_tensor_nif:f32_linear_dirty(X, W);
-        false -> viva_tensor_nif:f32_linear(X, W)
+    case vtensor:shape(W) of
+        [_, _] = Shape ->
+            {ok, WT} = vtensor:transpose(W),
+            Nif = case linear_work(X, Shape) > linear_dirty_threshold() of
+                true -> linalg_op_dirty;
+                false -> linalg_op
+            end,
+            viva_tensor_nif:Nif(matmul, X, WT);
+        Shape ->
+            {error, {invalid_shape, iolist_to_binary(io_lib:format(
+                "f32_linear needs a 2-D weight [out, in], got shape ~w", [Shape]))}}
     end.
 
 %% @doc Multiply-adds (`rows × Out × In') above which the linear-layer calls

@@ -1,12 +1,11 @@
-//! NIFs for linear layers on quantized weights: `qmatmul(X, Q)`,
-//! `qmatmul_int8(X, Q, Threshold | none)`, and `f32_linear(X, W)`, the f32
-//! product `X @ Wᵀ` they are measured against (the report and the benchmark
-//! use it; this branch has no general matmul NIF yet).
+//! NIFs for linear layers on quantized weights: `qmatmul(X, Q)` and
+//! `qmatmul_int8(X, Q, Threshold | none)`. Their f32 reference,
+//! `vquant:f32_linear/2`, is the general `linalg_op` matmul NIF on a
+//! transposed view (`linalg.rs`).
 //!
-//! All three exist as normal/dirty pairs; `vquant` picks by `rows × out × in`.
+//! Both exist as normal/dirty pairs; `vquant` picks by `rows × out × in`.
 
 use rustler::{Atom, Env, NifResult, Term};
-use viva_tensor_core::linalg::matmul::matmul;
 use viva_tensor_core::quant::{qmatmul as core_qmatmul, qmatmul_int8 as core_qmatmul_int8};
 use viva_tensor_core::TensorError;
 
@@ -63,19 +62,3 @@ dual_nif!(
     qmatmul_int8_impl,
     (x, q, t)
 );
-
-fn f32_linear_impl<'a>(env: Env<'a>, x: Term<'a>, w: Term<'a>) -> NifResult<Term<'a>> {
-    guarded(env, || {
-        let x = decode::tensor(x)?.tensor()?;
-        let w = decode::tensor(w)?.tensor()?;
-        if w.rank() != 2 {
-            return Err(NifError::Tensor(TensorError::invalid_shape(format!(
-                "f32_linear needs a 2-D weight [out, in], got shape {:?}",
-                w.shape()
-            ))));
-        }
-        // Wᵀ is a view (strides swapped): matmul reads it in place.
-        Ok(new_tensor(env, matmul(&x, &w.transpose())?))
-    })
-}
-dual_nif!(f32_linear, f32_linear_dirty, f32_linear_impl, (x, w));
