@@ -5,7 +5,9 @@ use super::testutil::*;
 use super::*;
 use proptest::prelude::*;
 
-fn all_formats() -> Vec<QuantFormat> {
+/// Every format, with parameters that make blocks cross rows (also the
+/// list `qmatmul`'s tests start from).
+pub(crate) fn all_formats() -> Vec<QuantFormat> {
     vec![
         QuantFormat::Int8(Int8Granularity::PerTensor),
         QuantFormat::Int8(Int8Granularity::PerChannel { axis: 0 }),
