@@ -29,7 +29,11 @@ test-erlang: build
 
 test-gleam: nif
 	@if command -v gleam >/dev/null 2>&1; then \
-		gleam test; \
+		gleam test && \
+		echo "Gleam: viva_tensor/tensor suites with every heavy function native (VIVA_TENSOR_NATIVE=always)" && \
+		VIVA_TENSOR_NATIVE=always gleam test && \
+		echo "Gleam: viva_tensor/tensor suites with the native library off (VIVA_TENSOR_NATIVE=off)" && \
+		VIVA_TENSOR_NATIVE=off gleam test; \
 	else \
 		echo "SKIPPED: Gleam tests (no 'gleam' on PATH; install Gleam 1.17 to run them)"; \
 	fi

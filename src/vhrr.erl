@@ -20,7 +20,8 @@
 %% `{invalid_shape, _}' for rank 0 or an empty last axis.
 -module(vhrr).
 
--export([random/2, random/3, bind/2, unbind/2, superpose/1, normalize/1,
+-export([random/2, random/3, random_unitary/2, random_unitary/3,
+         bind/2, unbind/2, encode_sequence/2, superpose/1, normalize/1,
          similarity/2, query/4]).
 
 -type tensor() :: vtensor:tensor().
@@ -47,6 +48,25 @@ random(Dim, _Seed, _Dtype) when is_integer(Dim) ->
 random(Dim, _Seed, _Dtype) ->
     erlang:error(badarg, [Dim]).
 
+%% @doc A random unitary f32 vector `[Dim]': every frequency of its
+%% spectrum has magnitude 1 (random phases from `Seed'). Its norm is 1,
+%% binding it with itself any number of times keeps norm 1, and unbinding
+%% it is exact. Use it as the position of {@link encode_sequence/2}.
+%% Errors: `{invalid_shape, _}' for `Dim < 1'.
+-spec random_unitary(pos_integer(), integer()) -> result(tensor()).
+random_unitary(Dim, Seed) -> random_unitary(Dim, Seed, f32).
+
+%% @doc {@link random_unitary/2} in `Dtype'.
+-spec random_unitary(pos_integer(), integer(), vtensor:dtype()) -> result(tensor()).
+random_unitary(Dim, Seed, Dtype) when is_integer(Dim), is_integer(Seed), is_atom(Dtype) ->
+    Nif = case Dim > ?DIRTY_ELEMS of
+        true -> hrr_random_unitary_dirty;
+        false -> hrr_random_unitary
+    end,
+    viva_tensor_nif:Nif(Dim, Seed band 16#FFFFFFFFFFFFFFFF, Dtype);
+random_unitary(Dim, Seed, Dtype) ->
+    erlang:error(badarg, [Dim, Seed, Dtype]).
+
 %% @doc Binds `A' and `B' (circular convolution along the last axis; equal
 %% shapes `[D]' or `[N, D]'). The result is dissimilar to both and
 %% `unbind(bind(A, B), A)' is similar to `B'.
@@ -57,6 +77,28 @@ bind(A, B) -> hrr(bind, A, B).
 %% axis: binding with `Key''s involution, the approximate inverse).
 -spec unbind(tensor(), tensor()) -> result(tensor()).
 unbind(Trace, Key) -> hrr(unbind, Trace, Key).
+
+%% @doc Encodes an ordered sequence into one trace:
+%% `Items[0] + Items[1] * P + Items[2] * P^2 + ...', where `*' is
+%% {@link bind/2} and `P^k' is `Position' bound with itself `K' times (the
+%% positional encoding of the VIVA runtime's `hrr.encode_sequence').
+%% Unbinding `P^K' from the trace recovers item `K'. `Items' is an `[N, D]'
+%% tensor or a non-empty list of `[D]' vectors; `Position' is `[D]' and
+%% should be unitary ({@link random_unitary/2}): a plain random vector's
+%% powers grow or shrink exponentially, so a few items drown the rest.
+%% Computed in the frequency domain: one FFT per item, one inverse.
+%% Errors: `{invalid_shape, _}' for an empty sequence or wrong ranks,
+%% `{shape_mismatch, _, _}', `{invalid_dtype, _}'.
+-spec encode_sequence(tensor() | [tensor()], tensor()) -> result(tensor()).
+encode_sequence([], _Position) ->
+    {error, {invalid_shape, <<"cannot encode an empty sequence">>}};
+encode_sequence(Items, Position) when is_list(Items) ->
+    case vops:stack(Items, 0) of
+        {ok, Stacked} -> encode_sequence(Stacked, Position);
+        {error, _} = Error -> Error
+    end;
+encode_sequence(Items, Position) ->
+    hrr(encode_sequence, Items, Position).
 
 hrr(Op, A, B) ->
     Nif = case vtensor:size(A) > ?DIRTY_ELEMS of

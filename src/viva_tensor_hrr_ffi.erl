@@ -4,11 +4,20 @@
 %% 2^64 as in the other Gleam bindings.
 -module(viva_tensor_hrr_ffi).
 
--export([random/3, bind/2, unbind/2, superpose/1, normalize/1, similarity/2, query/4]).
+-export([random/3, random_unitary/3, bind/2, unbind/2, encode_sequence/2, superpose/1,
+         normalize/1, similarity/2, query/4]).
 
 -spec random(integer(), integer(), vtensor:dtype()) -> vtensor:result(vtensor:tensor()).
 random(Dim, Seed, Dtype) ->
     viva_tensor_gleam_ffi:call(fun() -> vhrr:random(Dim, Seed band 16#FFFFFFFFFFFFFFFF, Dtype) end).
+
+-spec random_unitary(integer(), integer(), vtensor:dtype()) -> vtensor:result(vtensor:tensor()).
+random_unitary(Dim, Seed, Dtype) ->
+    viva_tensor_gleam_ffi:call(fun() -> vhrr:random_unitary(Dim, Seed, Dtype) end).
+
+-spec encode_sequence(vtensor:tensor(), vtensor:tensor()) -> vtensor:result(vtensor:tensor()).
+encode_sequence(Items, Position) ->
+    viva_tensor_gleam_ffi:call(fun() -> vhrr:encode_sequence(Items, Position) end).
 
 -spec bind(vtensor:tensor(), vtensor:tensor()) -> vtensor:result(vtensor:tensor()).
 bind(A, B) -> viva_tensor_gleam_ffi:call(fun() -> vhrr:bind(A, B) end).

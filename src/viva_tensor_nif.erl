@@ -5,7 +5,9 @@
 %% is missing, stale, or built for another version, the module still loads
 %% and every stub answers `{error, {native_unavailable, Msg}}' (or raises
 %% it, for calls that cannot return an error), where `Msg' says what to run.
-%% `load_status/0' tells the same thing up front.
+%% `load_status/0' tells the same thing up front. Setting the environment
+%% variable `VIVA_TENSOR_NATIVE=off' skips loading on purpose (to test the
+%% pure-BEAM paths); the message then says so.
 -module(viva_tensor_nif).
 
 -on_load(init/0).
@@ -55,6 +57,7 @@
     split/3,
     %% holographic reduced representations (src/vhrr.erl)
     hrr_op/3, hrr_op_dirty/3,
+    hrr_random_unitary/3, hrr_random_unitary_dirty/3,
     %% quantized tensors (src/vquant.erl)
     quantize/2, quantize_dirty/2,
     dequantize/1, dequantize_dirty/1,
@@ -76,9 +79,10 @@
 -spec init() -> ok.
 init() ->
     Status =
-        case library_path() of
-            {ok, Path} -> load(Path);
-            {error, _} = Missing -> Missing
+        case {os:getenv("VIVA_TENSOR_NATIVE"), library_path()} of
+            {"off", _} -> {error, <<"native library disabled (VIVA_TENSOR_NATIVE=off)">>};
+            {_, {ok, Path}} -> load(Path);
+            {_, {error, _} = Missing} -> Missing
         end,
     persistent_term:put(?STATUS_KEY, Status),
     case Status of
@@ -351,6 +355,10 @@ split(_, _, _) -> unavailable().
 hrr_op(_, _, _) -> unavailable().
 -spec hrr_op_dirty(term(), term(), term()) -> term().
 hrr_op_dirty(_, _, _) -> unavailable().
+-spec hrr_random_unitary(term(), term(), term()) -> term().
+hrr_random_unitary(_, _, _) -> unavailable().
+-spec hrr_random_unitary_dirty(term(), term(), term()) -> term().
+hrr_random_unitary_dirty(_, _, _) -> unavailable().
 -spec quantize(reference(), term()) -> term().
 quantize(_, _) -> unavailable().
 -spec quantize_dirty(reference(), term()) -> term().

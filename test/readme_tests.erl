@@ -32,7 +32,7 @@ gleam_examples_are_the_tested_ones_test() ->
      end || {Name, File} <- [{"gleam", "readme_example_test.gleam"},
                              {"gleam-quant", "viva_tensor_quant_test.gleam"},
                              {"gleam-ops", "viva_tensor_ops_test.gleam"},
-                             {"gleam-tensor", "viva_tensor_compat_test.gleam"},
+                             {"gleam-tensor", "viva_tensor_compat_native_test.gleam"},
                              {"gleam-qmatmul", "viva_tensor_quant_test.gleam"}]].
 
 elixir_examples_exist_test() ->

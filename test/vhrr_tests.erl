@@ -101,3 +101,62 @@ errors_test() ->
     ?assertMatch({error, {invalid_argument, _}}, vhrr:query(A, A, Cands, 4)),
     {ok, S} = vtensor:full([], 1.0),
     ?assertMatch({error, {invalid_shape, _}}, vhrr:bind(S, S)).
+
+%% encode_sequence against its definition: Items[0] + sum_K Items[K] * P^K,
+%% with P^K built by repeated (naive) binding.
+encode_sequence_matches_repeated_binding_test() ->
+    D = 24,
+    {ok, Items} = vtensor:random_normal([4, D], 3, #{dtype => f64}),
+    {ok, P} = vhrr:random(D, 4, f64),
+    [I0 | Rest] = list(Items),
+    PL = list(P),
+    {Want, _} = lists:foldl(fun(Row, {Acc, PK}) ->
+                                    Bound = naive_bind(Row, PK),
+                                    {[X + Y || {X, Y} <- lists:zip(Acc, Bound)], naive_bind(PK, PL)}
+                            end, {I0, PL}, Rest),
+    {ok, Trace} = vhrr:encode_sequence(Items, P),
+    ?assertEqual([D], vtensor:shape(Trace)),
+    ?assert(close(list(Trace), Want)),
+    %% a list of vectors is the same as their stacked matrix
+    Vectors = [element(2, vtensor:from_list(R, f64)) || R <- list(Items)],
+    {ok, Trace2} = vhrr:encode_sequence(Vectors, P),
+    ?assertEqual(list(Trace), list(Trace2)).
+
+encode_sequence_recovers_positions_with_a_unitary_position_test() ->
+    D = 1024,
+    {ok, Items} = vtensor:random_normal([6, D], 5, #{std => 1 / math:sqrt(D)}),
+    {ok, P} = vhrr:random_unitary(D, 6),
+    {ok, Trace} = vhrr:encode_sequence(Items, P),
+    lists:foldl(fun(K, PK) ->
+                        {ok, [{Best, _} | _]} = vhrr:query(Trace, PK, Items, 1),
+                        ?assertEqual(K, Best),
+                        {ok, Next} = vhrr:bind(PK, P),
+                        Next
+                end, P, lists:seq(1, 5)).
+
+random_unitary_test() ->
+    {ok, U} = vhrr:random_unitary(256, 1, f64),
+    {ok, N} = vops:norm(U),
+    {ok, [Norm]} = vtensor:to_list(N),
+    ?assert(abs(Norm - 1.0) < 1.0e-9),
+    {ok, A} = vhrr:random(256, 2, f64),
+    {ok, AU} = vhrr:bind(A, U),
+    {ok, Back} = vhrr:unbind(AU, U),
+    ?assert(close(list(Back), list(A))),
+    ?assertEqual(f16, vtensor:dtype(element(2, vhrr:random_unitary(16, 1, f16)))),
+    ?assertMatch({error, {invalid_shape, _}}, vhrr:random_unitary(0, 1)),
+    ?assertError(badarg, vhrr:random_unitary(8, 1.5)),
+    %% above the dirty threshold
+    {ok, Big} = vhrr:random_unitary(20000, 3),
+    ?assertEqual([20000], vtensor:shape(Big)).
+
+encode_sequence_errors_test() ->
+    {ok, P} = vhrr:random(8, 1),
+    {ok, P9} = vhrr:random(9, 1),
+    {ok, P64} = vhrr:random(8, 1, f64),
+    ?assertMatch({error, {invalid_shape, _}}, vhrr:encode_sequence([], P)),
+    ?assertMatch({error, {shape_mismatch, [8], [9]}}, vhrr:encode_sequence([P], P9)),
+    ?assertMatch({error, {invalid_dtype, _}}, vhrr:encode_sequence([P], P64)),
+    ?assertMatch({error, {shape_mismatch, _, _}}, vhrr:encode_sequence([P, P9], P)),
+    {ok, Empty} = vtensor:zeros([0, 8]),
+    ?assertMatch({error, {invalid_shape, _}}, vhrr:encode_sequence(Empty, P)).

@@ -3,8 +3,6 @@
 //// viva_tensor_test.gleam). Expected values are computed by hand or are the
 //// ones 1.2.1's own tests expect.
 
-import viva_tensor
-import viva_tensor/ops
 import viva_tensor/tensor.{
   BroadcastError, DimensionError, InvalidShape, ShapeMismatch, StridedTensor,
   Tensor,
@@ -640,48 +638,6 @@ pub fn ops_on_strided_test() {
   assert tensor.size(empty) == 0
 }
 
-// ---------------------------------------------------------------------------
-// Native interop
-
-pub fn native_round_trip_test() {
-  let t = m23()
-  let assert Ok(n) = tensor.to_native(t)
-  assert viva_tensor.shape(n) == [2, 3]
-  assert viva_tensor.dtype(n) == viva_tensor.F64
-  assert viva_tensor.to_list(n) == Ok([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-  assert tensor.from_native(n) == Ok(t)
-  // exact f64 values survive the trip
-  let odd = v([0.1, 1.0e-300, -123_456.789, 3.0e200])
-  let assert Ok(n2) = tensor.to_native(odd)
-  assert tensor.from_native(n2) == Ok(odd)
-  // rank 0 and empty tensors
-  let scalar = Tensor(data: [2.5], shape: [])
-  let assert Ok(ns) = tensor.to_native(scalar)
-  assert tensor.from_native(ns) == Ok(scalar)
-  let empty = tensor.zeros([2, 0])
-  let assert Ok(ne) = tensor.to_native(empty)
-  assert viva_tensor.shape(ne) == [2, 0]
-  assert tensor.from_native(ne) == Ok(empty)
-  // a strided view goes over as its logical (transposed) data
-  let assert Ok(st) = tensor.transpose_strided(t)
-  let assert Ok(n3) = tensor.to_native(st)
-  assert viva_tensor.shape(n3) == [3, 2]
-  assert tensor.from_native(n3)
-    == Ok(Tensor(data: [1.0, 4.0, 2.0, 5.0, 3.0, 6.0], shape: [3, 2]))
-}
-
-pub fn native_interop_other_dtypes_and_errors_test() {
-  let assert Ok(f32) =
-    viva_tensor.from_list([1.5, -2.0], shape: [2], dtype: viva_tensor.F32)
-  assert tensor.from_native(f32) == Ok(v([1.5, -2.0]))
-  // data that does not fill the shape
-  let assert Error(viva_tensor.InvalidShape(_)) =
-    tensor.to_native(Tensor(data: [1.0], shape: [2]))
-  let assert Ok(gone) = tensor.to_native(v([1.0]))
-  viva_tensor.deallocate(gone)
-  assert tensor.from_native(gone) == Error(viva_tensor.Deallocated)
-}
-
 type RandState
 
 @external(erlang, "rand", "seed")
@@ -694,41 +650,6 @@ type Atom
 
 @external(erlang, "erlang", "binary_to_atom")
 fn atom(name: String) -> Atom
-
-// The README's migration example, verbatim (test/readme_tests.erl checks it)
-
-/// The `k` rows of `memory` ([n, d]) most similar to `query` ([1, d]).
-pub fn nearest(
-  memory: tensor.Tensor,
-  query: tensor.Tensor,
-  k: Int,
-) -> Result(List(Int), viva_tensor.TensorError) {
-  use m <- result_try(tensor.to_native(memory))
-  use q <- result_try(tensor.to_native(query))
-  use matches <- result_try(ops.similarity_search(
-    q,
-    m,
-    k: k,
-    metric: ops.Cosine,
-  ))
-  case matches.indices {
-    [rows] -> Ok(rows)
-    _ -> Ok([])
-  }
-}
-
-fn result_try(r: Result(a, e), next: fn(a) -> Result(b, e)) -> Result(b, e) {
-  case r {
-    Ok(v) -> next(v)
-    Error(e) -> Error(e)
-  }
-}
-
-pub fn readme_migration_example_test() {
-  let assert Ok(memory) = tensor.matrix(3, 2, [1.0, 0.0, 0.0, 1.0, 0.7, 0.7])
-  let assert Ok(query) = tensor.matrix(1, 2, [0.1, 1.0])
-  let assert Ok([1, 2]) = nearest(memory, query, 2)
-}
 
 // Above the crossover matmul runs natively; the results are the same.
 pub fn matmul_above_the_native_crossover_test() {
@@ -759,6 +680,128 @@ pub fn matmul_above_the_native_crossover_test() {
   assert sums.shape == [1, 60]
   assert tensor.sum(sums) == 1200.0
 }
+
+/// A [70, 70] matrix with element (i, j) = i + 2j: 4,900 elements, above
+/// every element-count crossover, integer-valued so that any summation
+/// order gives the same exact results.
+fn big() -> tensor.Tensor {
+  let assert Ok(a) =
+    tensor.matrix(
+      70,
+      70,
+      map_floats(int_range(0, 4900), fn(k) { k / 70 + 2 * int_rem(k, 70) }),
+    )
+  a
+}
+
+fn floats(from: Int, to: Int, f: fn(Int) -> Int) -> List(Float) {
+  map_floats(int_range(from, to), f)
+}
+
+pub fn heavy_functions_above_the_native_crossovers_test() {
+  let a = big()
+  let ones70 = tensor.ones([70])
+  let row = tensor.from_list(floats(0, 70, fn(j) { j }))
+  // matmul_vec: row sums 70i + 4830
+  assert tensor.matmul_vec(a, ones70)
+    == Ok(tensor.from_list(floats(0, 70, fn(i) { 70 * i + 4830 })))
+  assert tensor.matmul_vec(a, tensor.ones([3]))
+    == Error(tensor.ShapeMismatch(expected: [70], got: [3]))
+  // transpose: (j, i) = i + 2j
+  let assert Ok(t) = tensor.transpose(a)
+  assert t.shape == [70, 70]
+  assert tensor.get2d(t, 5, 3) == Ok(13.0)
+  assert tensor.get2d(t, 69, 0) == Ok(138.0)
+  assert tensor.transpose(t) == Ok(a)
+  // outer: (i, j) = i * j
+  let assert Ok(o) = tensor.outer(row, row)
+  assert o
+    == Tensor(data: floats(0, 4900, fn(k) { k / 70 * int_rem(k, 70) }), shape: [
+      70,
+      70,
+    ])
+  // sum_axis / mean_axis
+  assert tensor.sum_axis(a, 0)
+    == Ok(tensor.from_list(floats(0, 70, fn(j) { 2415 + 140 * j })))
+  assert tensor.sum_axis(a, 1)
+    == Ok(tensor.from_list(floats(0, 70, fn(i) { 70 * i + 4830 })))
+  let assert Ok(m0) = tensor.mean_axis(a, 0)
+  assert all_close(
+    tensor.to_list(m0),
+    map_halves(int_range(0, 70), fn(j) { 69 + 4 * j }),
+    1.0e-12,
+  )
+  let assert Ok(cube) = tensor.reshape(a, [7, 10, 70])
+  let assert Ok(s1) = tensor.sum_axis(cube, 1)
+  assert s1.shape == [7, 70]
+  assert tensor.sum(s1) == tensor.sum(a)
+  // norm: sqrt of an exact integer sum of squares
+  let squares =
+    sum_ints(
+      map_ints(int_range(0, 4900), fn(k) {
+        let x = k / 70 + 2 * int_rem(k, 70)
+        x * x
+      }),
+    )
+  assert tensor.norm(a) == sqrt(int_to_float(squares))
+  // broadcasting
+  let assert Ok(b) = tensor.broadcast_to(row, [70, 70])
+  assert b
+    == Tensor(data: floats(0, 4900, fn(k) { int_rem(k, 70) }), shape: [70, 70])
+  assert tensor.add_broadcast(a, row)
+    == Ok(
+      Tensor(
+        data: floats(0, 4900, fn(k) { k / 70 + 3 * int_rem(k, 70) }),
+        shape: [70, 70],
+      ),
+    )
+  let assert Ok(col) = tensor.reshape(row, [70, 1])
+  assert tensor.mul_broadcast(a, col)
+    == Ok(
+      Tensor(
+        data: floats(0, 4900, fn(k) {
+          { k / 70 + 2 * int_rem(k, 70) } * { k / 70 }
+        }),
+        shape: [70, 70],
+      ),
+    )
+  assert tensor.add_broadcast(a, tensor.ones([3]))
+    == Error(tensor.BroadcastError([70, 70], [3]))
+}
+
+/// Data that does not fill its shape cannot go native: the pure path
+/// handles it as 1.2.1 did, in every mode.
+pub fn heavy_functions_on_short_data_test() {
+  let short = Tensor(data: floats(0, 4899, fn(k) { k }), shape: [70, 70])
+  let assert Ok(t) = tensor.transpose(short)
+  assert tensor.size(t) == 4899
+  let assert Ok(s) = tensor.sum_axis(short, 0)
+  assert s.shape == [70]
+}
+
+fn map_halves(xs: List(Int), f: fn(Int) -> Int) -> List(Float) {
+  case xs {
+    [] -> []
+    [x, ..rest] -> [int_to_float(f(x)) /. 2.0, ..map_halves(rest, f)]
+  }
+}
+
+fn map_ints(xs: List(Int), f: fn(Int) -> Int) -> List(Int) {
+  case xs {
+    [] -> []
+    [x, ..rest] -> [f(x), ..map_ints(rest, f)]
+  }
+}
+
+fn sum_ints(xs: List(Int)) -> Int {
+  case xs {
+    [] -> 0
+    [x, ..rest] -> x + sum_ints(rest)
+  }
+}
+
+@external(erlang, "math", "sqrt")
+fn sqrt(x: Float) -> Float
 
 fn int_range(from: Int, to: Int) -> List(Int) {
   case from >= to {

@@ -68,3 +68,27 @@ pub fn errors_test() {
   let assert Ok(_) =
     hrr.random(4, seed: 123_456_789_012_345_678_901_234, dtype: F32)
 }
+
+pub fn encode_sequence_with_a_unitary_position_test() {
+  let assert Ok(items) =
+    viva_tensor.random_normal(
+      [5, 1024],
+      seed: 1,
+      mean: 0.0,
+      std: 0.03125,
+      dtype: F32,
+    )
+  let assert Ok(p) = hrr.random_unitary(1024, seed: 2, dtype: F32)
+  let assert Ok(trace) = hrr.encode_sequence(items, p)
+  assert viva_tensor.shape(trace) == [1024]
+  // p^2 recovers the third item (row 2)
+  let assert Ok(p2) = hrr.bind(p, p)
+  let assert Ok([#(best, _), ..]) = hrr.query(trace, p2, items, k: 1)
+  assert best == 2
+  // errors
+  let assert Ok(empty) = viva_tensor.zeros([0, 1024], dtype: F32)
+  let assert Error(InvalidShape(_)) = hrr.encode_sequence(empty, p)
+  let assert Ok(short) = hrr.random(8, seed: 1, dtype: F32)
+  let assert Error(ShapeMismatch(_, _)) = hrr.encode_sequence(items, short)
+  let assert Error(InvalidShape(_)) = hrr.random_unitary(0, seed: 1, dtype: F64)
+}

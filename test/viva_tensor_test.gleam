@@ -11,17 +11,33 @@ fn run_eunit(modules: List(String)) -> Nil
 @external(erlang, "erlang", "binary_to_atom")
 fn atom(name: String) -> String
 
+/// Runs every suite; with `VIVA_TENSOR_NATIVE=off` (native library not
+/// loaded) or `=always` (every `viva_tensor/tensor` path native), only the
+/// suites that must pass in that mode, and the one that checks the mode.
 pub fn main() -> Nil {
-  run_eunit([
-    atom("viva_tensor_test"),
+  let portable = [
     atom("viva_tensor_compat_test"),
-    atom("readme_example_test"),
-    atom("viva_tensor_pool_test"),
-    atom("viva_tensor_quant_test"),
-    atom("viva_tensor_ops_test"),
-    atom("viva_tensor_hrr_test"),
-  ])
+    atom("viva_tensor_tensor_hrr_test"),
+  ]
+  case native_env() {
+    "off" -> run_eunit([atom("viva_tensor_native_off_test"), ..portable])
+    "always" -> run_eunit([atom("viva_tensor_compat_native_test"), ..portable])
+    _ ->
+      run_eunit([
+        atom("viva_tensor_test"),
+        atom("viva_tensor_compat_native_test"),
+        atom("readme_example_test"),
+        atom("viva_tensor_pool_test"),
+        atom("viva_tensor_quant_test"),
+        atom("viva_tensor_ops_test"),
+        atom("viva_tensor_hrr_test"),
+        ..portable
+      ])
+  }
 }
+
+@external(erlang, "viva_tensor_test_ffi", "native_env")
+fn native_env() -> String
 
 fn matrix() -> Tensor {
   let assert Ok(t) =

@@ -41,6 +41,31 @@ pub fn random(
 @external(erlang, "viva_tensor_hrr_ffi", "random")
 fn random_ffi(dim: Int, seed: Int, dtype: Dtype) -> Result(Tensor, TensorError)
 
+/// A random unitary vector `[dim]`: every frequency of its spectrum has
+/// magnitude 1 (random phases from `seed`). Its norm is 1, it binds with
+/// itself any number of times without growing or shrinking, and unbinding
+/// it is exact: the vector to use as `encode_sequence`'s position.
+///
+/// Errors: `InvalidShape` when `dim < 1`.
+///
+/// ```gleam
+/// let assert Ok(p) = hrr.random_unitary(1024, seed: 9, dtype: viva_tensor.F32)
+/// ```
+pub fn random_unitary(
+  dim: Int,
+  seed seed: Int,
+  dtype dtype: Dtype,
+) -> Result(Tensor, TensorError) {
+  random_unitary_ffi(dim, seed, dtype)
+}
+
+@external(erlang, "viva_tensor_hrr_ffi", "random_unitary")
+fn random_unitary_ffi(
+  dim: Int,
+  seed: Int,
+  dtype: Dtype,
+) -> Result(Tensor, TensorError)
+
 /// Binds two vectors (circular convolution along the last axis). Shapes
 /// must be equal (`[d]` or `[n, d]`), dtypes too.
 ///
@@ -62,6 +87,29 @@ pub fn bind(a: Tensor, b: Tensor) -> Result(Tensor, TensorError)
 /// ```
 @external(erlang, "viva_tensor_hrr_ffi", "unbind")
 pub fn unbind(trace: Tensor, key: Tensor) -> Result(Tensor, TensorError)
+
+/// Encodes an ordered sequence into one trace: `items[0] + items[1] * p +
+/// items[2] * p^2 + ...`, where `*` is `bind` and `p^k` is `position`
+/// bound with itself `k` times (the positional encoding of the VIVA
+/// runtime's `hrr.encode_sequence`). `unbind(trace, p^k)` recovers item
+/// `k`. `items` is `[n, d]` (one row per item, `n >= 1`) or a single `[d]`;
+/// `position` is `[d]` and should come from `random_unitary`: a plain random
+/// vector's powers grow or shrink exponentially, so a few items drown the
+/// rest. One FFT per item and a single inverse, in one native call.
+///
+/// Errors: `InvalidShape` for an empty sequence or other ranks,
+/// `ShapeMismatch` when `position` is not `[d]`, `InvalidDtype`.
+///
+/// ```gleam
+/// let assert Ok(items) = viva_tensor.random_normal([5, 1024], seed: 1, mean: 0.0, std: 0.03, dtype: viva_tensor.F32)
+/// let assert Ok(p) = hrr.random_unitary(1024, seed: 2, dtype: viva_tensor.F32)
+/// let assert Ok(trace) = hrr.encode_sequence(items, p)
+/// ```
+@external(erlang, "viva_tensor_hrr_ffi", "encode_sequence")
+pub fn encode_sequence(
+  items: Tensor,
+  position: Tensor,
+) -> Result(Tensor, TensorError)
 
 /// The element-wise sum of equal-shape vectors: a trace holding several
 /// bindings at once.

@@ -2,10 +2,22 @@
 //// `viva_tensor/tensor` module.
 ////
 //// A `Tensor` here is a plain Gleam value: a list of floats in row-major
-//// order plus a shape (or a strided view over an Erlang `array`). Nothing in
-//// this module calls the native library, so it works wherever the BEAM runs.
-//// Code written against viva_tensor 1.2.1 (the VIVA runtime, for one) keeps
+//// order plus a shape (or a strided view over an Erlang `array`). Code
+//// written against viva_tensor 1.2.1 (the VIVA runtime, for one) keeps
 //// compiling and behaving as before.
+////
+//// Small tensors stay in pure Gleam: for VIVA's 3- and 4-element vectors a
+//// trip through the native library costs more than the work. Above a
+//// crossover measured per function (see `make bench`, compat rows), the
+//// heavy functions (`matmul`, `matmul_vec`, `outer`, `sum_axis`,
+//// `mean_axis`, `broadcast_to`, `add_broadcast`, `mul_broadcast`) convert
+//// to a native f64 tensor, compute there and convert back. `transpose` and
+//// `norm` stay pure: the conversions cost as much as the work. Results are the same values, except that native sums may
+//// add in another order (differences of a few ulps on inexact sums). When
+//// the native library is not loaded everything runs in pure Gleam, so this
+//// module works wherever the BEAM runs. `viva_tensor_native_mode` (Erlang)
+//// or the environment variable `VIVA_TENSOR_NATIVE=always|never|off`
+//// overrides the routing, for tests and benchmarks.
 ////
 //// For hot paths, move to the native API with `to_native` and back with
 //// `from_native`:
@@ -589,25 +601,45 @@ pub fn sum_axis(t: Tensor, axis_idx: Int) -> Result(Tensor, TensorError) {
     True ->
       case t.shape {
         [_] -> Ok(Tensor(data: [sum(t)], shape: [1]))
-        shape -> {
-          let #(before, rest) = split(shape, axis_idx)
-          let #(axis_len, after) = case rest {
-            [d, ..tail] -> #(d, tail)
-            [] -> #(1, [])
-          }
-          let outer = product_int(before)
-          let inner = product_int(after)
-          let buffer = to_buffer(get_data(t))
-          let data =
-            flat_map(count(outer), fn(o) {
-              map_list(count(inner), fn(i) {
-                sum_strided(buffer, o * axis_len * inner + i, inner, axis_len)
-              })
-            })
-          Ok(Tensor(data: data, shape: append(before, after)))
-        }
+        shape ->
+          route(
+            size(t),
+            native_sum_axis_min_work,
+            fn() {
+              native_ok(
+                on_native(t, shape, ops.sum(
+                  _,
+                  axes: ops.Axes([axis_idx]),
+                  keepdims: False,
+                )),
+              )
+            },
+            fn() { pure_sum_axis(t, shape, axis_idx) },
+          )
       }
   }
+}
+
+fn pure_sum_axis(
+  t: Tensor,
+  shape: List(Int),
+  axis_idx: Int,
+) -> Result(Tensor, TensorError) {
+  let #(before, rest) = split(shape, axis_idx)
+  let #(axis_len, after) = case rest {
+    [d, ..tail] -> #(d, tail)
+    [] -> #(1, [])
+  }
+  let outer = product_int(before)
+  let inner = product_int(after)
+  let buffer = to_buffer(get_data(t))
+  let data =
+    flat_map(count(outer), fn(o) {
+      map_list(count(inner), fn(i) {
+        sum_strided(buffer, o * axis_len * inner + i, inner, axis_len)
+      })
+    })
+  Ok(Tensor(data: data, shape: append(before, after)))
 }
 
 /// The mean along dimension `axis_idx` (the `sum_axis` result scaled by
@@ -665,14 +697,28 @@ pub fn dot(a: Tensor, b: Tensor) -> Result(Float, TensorError) {
 /// ```
 pub fn matmul_vec(mat: Tensor, vec: Tensor) -> Result(Tensor, TensorError) {
   case mat.shape, vec.shape {
-    [m, n], [len] if n == len -> {
-      let v = get_data(vec)
-      let out =
-        map_list(chunk_rows(get_data(mat), m, n), fn(row) {
-          dot_float(row, v, 0.0)
-        })
-      Ok(Tensor(data: out, shape: [m]))
-    }
+    [m, n], [len] if n == len ->
+      route(
+        m * n,
+        native_matmul_vec_min_work,
+        fn() {
+          use nv <- native_try(viva_tensor.from_list(
+            get_data(vec),
+            shape: [n, 1],
+            dtype: viva_tensor.F64,
+          ))
+          use r <- native_try(on_native(mat, [m, n], ops.matmul(_, nv)))
+          Ok(Ok(Tensor(data: get_data(r), shape: [m])))
+        },
+        fn() {
+          let v = get_data(vec)
+          let out =
+            map_list(chunk_rows(get_data(mat), m, n), fn(row) {
+              dot_float(row, v, 0.0)
+            })
+          Ok(Tensor(data: out, shape: [m]))
+        },
+      )
     [_, n], [len] -> Error(ShapeMismatch(expected: [n], got: [len]))
     _, _ -> Error(DimensionError("Expected matrix and vector"))
   }
@@ -690,12 +736,13 @@ pub fn matmul_vec(mat: Tensor, vec: Tensor) -> Result(Tensor, TensorError) {
 /// ```
 pub fn matmul(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
   case a.shape, b.shape {
-    [m, n], [n2, p] if n == n2 && m * n * p >= native_matmul_min_work ->
-      case native_matmul(a, b) {
-        Ok(c) -> Ok(c)
-        Error(_) -> pure_matmul(a, b, m, n, p)
-      }
-    [m, n], [n2, p] if n == n2 -> pure_matmul(a, b, m, n, p)
+    [m, n], [n2, p] if n == n2 ->
+      route(
+        m * n * p,
+        native_matmul_min_work,
+        fn() { native_ok(native_matmul(a, b)) },
+        fn() { pure_matmul(a, b, m, n, p) },
+      )
     [_, n], [n2, _] -> Error(ShapeMismatch(expected: [n, -1], got: [n2, -1]))
     _, _ -> Error(DimensionError("Expected two matrices"))
   }
@@ -707,7 +754,81 @@ pub fn matmul(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
 /// dominate), 12x12x12 67 vs 20 us, 64x64x64 5974 vs 241 us; 4x4x4 is
 /// 4 vs 13 us. Below the crossover, and whenever the native library is
 /// unavailable or the data does not fill the shape, the pure path runs.
+/// `make bench` prints the current figures for this and the other
+/// crossovers below.
 const native_matmul_min_work = 1000
+
+/// Elements (`m * n`) from which `matmul_vec` runs natively (measured:
+/// 16x16 12 vs 17 us pure/native, 32x32 47 vs 40 us, 256x256 5.0 vs
+/// 2.7 ms).
+const native_matmul_vec_min_work = 1024
+
+/// Output elements from which `outer` runs natively (16x16: 9 vs 15 us;
+/// 32x32: 34 vs 25 us; 256x256: 4.7 vs 3.0 ms).
+const native_outer_min_work = 1024
+
+/// Elements from which `sum_axis` (and so `mean_axis`) runs natively
+/// (16x16: 15 vs 17 us; 32x32: 56 vs 41 us; 256x256: 4.3 vs 2.9 ms).
+const native_sum_axis_min_work = 1024
+
+/// Output elements from which `broadcast_to`, `add_broadcast` and
+/// `mul_broadcast` run natively (16x16 add_broadcast: 76 vs 23 us;
+/// 256x256: 24 vs 6.8 ms). Smaller ones stay pure for VIVA's 3- and
+/// 4-element vectors.
+const native_broadcast_min_work = 256
+
+// `transpose` and `norm` stay pure at every size: converting the list to
+// a native tensor and back costs as much as the pure pass (measured
+// transpose 0.7-1.0x, norm 0.4-0.7x pure from 16x16 to 256x256), so there
+// is no crossover to route by.
+
+/// `native()` when `work` reaches `crossover` (as `viva_tensor_native_mode`
+/// adjusts it) and succeeds; otherwise, or when the native library is not
+/// loaded or rejects the data, `pure()`.
+fn route(
+  work: Int,
+  crossover: Int,
+  native: fn() -> Result(a, viva_tensor.TensorError),
+  pure: fn() -> a,
+) -> a {
+  case work >= native_min_work(crossover) {
+    True ->
+      case native() {
+        Ok(r) -> r
+        Error(_) -> pure()
+      }
+    False -> pure()
+  }
+}
+
+@external(erlang, "viva_tensor_native_mode", "min_work")
+fn native_min_work(crossover: Int) -> Int
+
+fn native_ok(
+  r: Result(Tensor, viva_tensor.TensorError),
+) -> Result(Result(Tensor, TensorError), viva_tensor.TensorError) {
+  case r {
+    Ok(t) -> Ok(Ok(t))
+    Error(e) -> Error(e)
+  }
+}
+
+/// `f` on this tensor as a native f64 tensor of `shape`, the result back as
+/// a list-backed tensor.
+fn on_native(
+  t: Tensor,
+  shape: List(Int),
+  f: fn(viva_tensor.Tensor) ->
+    Result(viva_tensor.Tensor, viva_tensor.TensorError),
+) -> Result(Tensor, viva_tensor.TensorError) {
+  use n <- native_try(viva_tensor.from_list(
+    get_data(t),
+    shape: shape,
+    dtype: viva_tensor.F64,
+  ))
+  use r <- native_try(f(n))
+  from_native(r)
+}
 
 fn native_matmul(
   a: Tensor,
@@ -782,11 +903,21 @@ pub fn transpose(t: Tensor) -> Result(Tensor, TensorError) {
 /// ```
 pub fn outer(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
   case rank(a) == 1 && rank(b) == 1 {
-    True -> {
-      let bs = get_data(b)
-      let out = flat_map(get_data(a), fn(x) { map_list(bs, fn(y) { x *. y }) })
-      Ok(Tensor(data: out, shape: [size(a), size(b)]))
-    }
+    True ->
+      route(
+        size(a) * size(b),
+        native_outer_min_work,
+        fn() {
+          use nb <- native_try(to_native(b))
+          native_ok(on_native(a, a.shape, ops.outer(_, nb)))
+        },
+        fn() {
+          let bs = get_data(b)
+          let out =
+            flat_map(get_data(a), fn(x) { map_list(bs, fn(y) { x *. y }) })
+          Ok(Tensor(data: out, shape: [size(a), size(b)]))
+        },
+      )
     False -> Error(DimensionError("Outer product requires two vectors"))
   }
 }
@@ -1190,8 +1321,31 @@ pub fn broadcast_to(
     True ->
       case t.shape == target_shape {
         True -> Ok(t)
-        False ->
-          Ok(Tensor(data: broadcast_data(t, target_shape), shape: target_shape))
+        False -> {
+          let pure = fn() {
+            Ok(Tensor(
+              data: broadcast_data(t, target_shape),
+              shape: target_shape,
+            ))
+          }
+          case numpy_broadcastable(t.shape, target_shape) {
+            True ->
+              route(
+                product_int(target_shape),
+                native_broadcast_min_work,
+                fn() {
+                  native_ok(
+                    on_native(t, t.shape, viva_tensor.broadcast_to(
+                      _,
+                      target_shape,
+                    )),
+                  )
+                },
+                pure,
+              )
+            False -> pure()
+          }
+        }
       }
   }
 }
@@ -1205,10 +1359,7 @@ pub fn broadcast_to(
 /// // -> Ok(Tensor(data: [1.0, 2.0, 1.0, 2.0], shape: [2, 2]))
 /// ```
 pub fn add_broadcast(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
-  case broadcast_both(a, b) {
-    Ok(#(x, y)) -> add(x, y)
-    Error(e) -> Error(e)
-  }
+  broadcast_op(a, b, ops.add, add)
 }
 
 /// Element-wise `a * b` after broadcasting both to a common shape.
@@ -1220,10 +1371,47 @@ pub fn add_broadcast(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
 /// // -> Ok(Tensor(data: [2.0, 3.0, 2.0, 3.0], shape: [2, 2]))
 /// ```
 pub fn mul_broadcast(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
-  case broadcast_both(a, b) {
-    Ok(#(x, y)) -> mul(x, y)
+  broadcast_op(a, b, ops.mul, mul)
+}
+
+/// `pure` on both tensors broadcast to their common shape, or `native`
+/// (NumPy broadcasting in one native call) from the crossover on.
+fn broadcast_op(
+  a: Tensor,
+  b: Tensor,
+  native: fn(viva_tensor.Tensor, viva_tensor.Tensor) ->
+    Result(viva_tensor.Tensor, viva_tensor.TensorError),
+  pure: fn(Tensor, Tensor) -> Result(Tensor, TensorError),
+) -> Result(Tensor, TensorError) {
+  case broadcast_shape(a.shape, b.shape) {
     Error(e) -> Error(e)
+    Ok(target) ->
+      route(
+        product_int(target),
+        native_broadcast_min_work,
+        fn() {
+          use nb <- native_try(to_native(b))
+          native_ok(on_native(a, a.shape, native(_, nb)))
+        },
+        fn() {
+          case broadcast_both(a, b) {
+            Ok(#(x, y)) -> pure(x, y)
+            Error(e) -> Error(e)
+          }
+        },
+      )
   }
+}
+
+/// Whether NumPy would broadcast `source` to `target`: no more dimensions,
+/// and each (right-aligned) equal or 1. `broadcast_to` accepts more (see
+/// its compatibility note); those cases stay on the pure path.
+fn numpy_broadcastable(source: List(Int), target: List(Int)) -> Bool {
+  let diff = length(target) - length(source)
+  diff >= 0
+  && all(zip(source, drop(target, diff)), fn(pair) {
+    pair.0 == pair.1 || pair.0 == 1
+  })
 }
 
 // =============================================================================
@@ -1503,7 +1691,24 @@ fn sum_strided_loop(
 
 /// Splits `data` into `m` rows of `n` (the last ones short if data is).
 fn chunk_rows(data: List(Float), m: Int, n: Int) -> List(List(Float)) {
-  map_list(count(m), fn(i) { take(drop(data, i * n), n) })
+  // One pass: each row is split off the rest (re-walking from the start
+  // for every row made a [256, 64] matmul_vec take 24 ms).
+  chunk_rows_loop(data, m, n, [])
+}
+
+fn chunk_rows_loop(
+  data: List(Float),
+  left: Int,
+  n: Int,
+  acc: List(List(Float)),
+) -> List(List(Float)) {
+  case left <= 0 {
+    True -> reverse(acc)
+    False -> {
+      let #(row, rest) = split(data, n)
+      chunk_rows_loop(rest, left - 1, n, [row, ..acc])
+    }
+  }
 }
 
 /// `m` rows of exactly `n` elements, missing ones read as `0.0`.
