@@ -193,7 +193,7 @@ pub fn compare_modes(label: String, f: fn() -> Result(a, String)) -> Nil {
             Ok(_) -> ""
             Error(e) -> " (error: " <> e <> ")"
           }
-          "  mode " <> mode <> ": " <> ms(us) <> note
+          "    mode " <> mode <> ": " <> ms(us) <> note
         })
       native_mode_set(before)
       println(

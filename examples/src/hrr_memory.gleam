@@ -233,7 +233,10 @@ fn describe(s: Summary) -> String {
   <> int(s.config.dim)
   <> ", "
   <> int(s.traces)
-  <> " traces of "
+  <> case s.traces {
+    1 -> " trace of "
+    _ -> " traces of "
+  }
   <> int(s.config.per_trace)
   <> ": recall@1 "
   <> float(s.recall, 3)
