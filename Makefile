@@ -3,9 +3,11 @@
 #                4096x4096 weight (size, error, speed, qmatmul vs f32, RAM fit)
 #   make tour    a short tour of the library (builds what it needs)
 #   make test    every test: cargo, EUnit/PropEr, Gleam (when gleam is on PATH), mix
+#   make examples  the Gleam examples in the shape of VIVA's use (LSTM step,
+#                dense layer with backprop, attention block, HRR memory)
 #   make bench   benchmarks (not timed tests)
 #   make lint    clippy, rustfmt check, erlc warnings as errors
-.PHONY: all nif build test test-rust test-erlang test-gleam test-mix test-package package demo tour bench lint clean
+.PHONY: all nif build test test-rust test-erlang test-gleam test-examples test-mix test-package package demo tour examples bench lint clean
 
 REBAR3 ?= rebar3
 export MIX_REBAR3 ?= $(shell command -v $(REBAR3))
@@ -18,7 +20,7 @@ nif:
 build:
 	$(REBAR3) compile
 
-test: test-rust test-erlang test-gleam test-mix test-package
+test: test-rust test-erlang test-gleam test-examples test-mix test-package
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -36,6 +38,22 @@ test-gleam: nif
 		VIVA_TENSOR_NATIVE=off gleam test; \
 	else \
 		echo "SKIPPED: Gleam tests (no 'gleam' on PATH; install Gleam 1.17 to run them)"; \
+	fi
+
+test-examples: nif
+	@if command -v gleam >/dev/null 2>&1; then \
+		cd examples && gleam test; \
+	else \
+		echo "SKIPPED: examples tests (no 'gleam' on PATH; install Gleam 1.17 to run them)"; \
+	fi
+
+EXAMPLES = lstm_step dense_backprop attention hrr_memory
+
+examples: nif
+	@if command -v gleam >/dev/null 2>&1; then \
+		cd examples && for m in $(EXAMPLES); do gleam run -m $$m || exit 1; echo; done; \
+	else \
+		echo "SKIPPED: examples (no 'gleam' on PATH; install Gleam 1.17 to run them)"; \
 	fi
 
 # The hex tarball (Gleam package) with the NIF prebuilt in priv/, for
@@ -79,6 +97,14 @@ bench: build
 		-eval 'quant_bench:run(), halt().'
 	erl -noshell -pa _build/test/lib/viva_tensor/ebin -pa _build/test/lib/viva_tensor/test \
 		-eval 'viva_tensor_pool_bench:run(), halt().'
+	@if command -v gleam >/dev/null 2>&1; then \
+		gleam build && erlc -o _build/bench bench/compat_bench.erl && \
+		erl -noshell -pa build/dev/erlang/viva_tensor/ebin -pa _build/bench \
+			-eval 'compat_bench:run(), halt().' && \
+		$(MAKE) examples; \
+	else \
+		echo "SKIPPED: viva_tensor/tensor crossover and example rows (no 'gleam' on PATH)"; \
+	fi
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings

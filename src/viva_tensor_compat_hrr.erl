@@ -21,18 +21,11 @@ conv_at(TA, TB, D, K, J, Acc) ->
     conv_at(TA, TB, D, K, J + 1,
             Acc + element(J + 1, TA) * element(((K - J + D) rem D) + 1, TB)).
 
-%% @doc Circular correlation: unbinds key `C' from trace `T'.
+%% @doc Circular correlation: unbinds key `C' from trace `T'. It is binding
+%% with `C''s involution (C[0], C[D-1], ..., C[1]).
 -spec unbind([float()], [float()]) -> [float()].
-unbind(T, C) ->
-    D = length(T),
-    TT = list_to_tuple(T),
-    TC = list_to_tuple(C),
-    [corr_at(TT, TC, D, K, 0, 0.0) || K <- lists:seq(0, D - 1)].
-
-corr_at(_TT, _TC, D, _K, D, Acc) -> Acc;
-corr_at(TT, TC, D, K, J, Acc) ->
-    corr_at(TT, TC, D, K, J + 1,
-            Acc + element(J + 1, TC) * element(((K + J) rem D) + 1, TT)).
+unbind(T, []) -> T;
+unbind(T, [C0 | Rest]) -> bind(T, [C0 | lists:reverse(Rest)]).
 
 %% @doc `Dim' N(0, 1/Dim) floats from Erlang's `rand' (exsss) seeded with
 %% `Seed': reproducible, but not the same numbers as the native generator.

@@ -1,10 +1,8 @@
 %% @private Tiny helpers for the examples (no gleam_stdlib here: hex.pm is
-%% not used). Printing, float formatting, a clock, and the optional
-%% `viva_tensor_native_mode' switch, looked up at run time so the examples
-%% build whether or not the library has it.
+%% not used). Printing, float formatting, a clock, and the library's
+%% `viva_tensor_native_mode' switch (pure vs native timings).
 -module(examples_ffi).
--export([println/1, format_float/2, now_us/0, native_mode_available/0,
-         native_mode_get/0, native_mode_set/1, is_finite/1,
+-export([println/1, format_float/2, now_us/0, native_mode_get/0, native_mode_set/1, is_finite/1,
          inspect/1, tuple_at/2]).
 
 println(Line) ->
@@ -25,18 +23,12 @@ now_us() ->
 
 -define(MODE, viva_tensor_native_mode).
 
-native_mode_available() ->
-    case code:ensure_loaded(?MODE) of
-        {module, ?MODE} -> erlang:function_exported(?MODE, set, 1);
-        _ -> false
-    end.
-
-%% "auto" | "always" | "never" (only called when available).
+%% "auto" | "always" | "never".
 native_mode_get() ->
-    atom_to_binary(erlang:apply(?MODE, get, []), utf8).
+    atom_to_binary(?MODE:get(), utf8).
 
 native_mode_set(Mode) ->
-    ok = erlang:apply(?MODE, set, [binary_to_existing_atom(Mode, utf8)]),
+    ok = ?MODE:set(binary_to_existing_atom(Mode, utf8)),
     nil.
 
 %% BEAM floats are always finite (arithmetic raises instead of making inf

@@ -163,45 +163,30 @@ pub fn check(ok: Bool, message: String) -> Result(Nil, String) {
 // ---------------------------------------------------------------------------
 // Native/pure switch
 
-@external(erlang, "examples_ffi", "native_mode_available")
-fn native_mode_available() -> Bool
-
 @external(erlang, "examples_ffi", "native_mode_get")
 fn native_mode_get() -> String
 
 @external(erlang, "examples_ffi", "native_mode_set")
 fn native_mode_set(mode: String) -> Nil
 
-/// When the library has the `viva_tensor_native_mode` switch, runs `f`
-/// again with native paths forced off ("never": pure Gleam) and forced on
-/// ("always") and prints both times; the mode is restored afterwards.
-/// Without the switch it says so in one line.
+/// Runs `f` again with the library's `viva_tensor_native_mode` set to
+/// "never" (pure Gleam) and to "always" (native wherever a path exists)
+/// and prints both times; the mode is restored afterwards.
 pub fn compare_modes(label: String, f: fn() -> Result(a, String)) -> Nil {
-  case native_mode_available() {
-    False ->
-      println(
-        label
-        <> " pure vs native: not measured (this viva_tensor has no viva_tensor_native_mode switch; the time above is its default mode)",
-      )
-    True -> {
-      let before = native_mode_get()
-      let lines =
-        map(["never", "always"], fn(mode) {
-          native_mode_set(mode)
-          let #(r, us) = timed(f)
-          let note = case r {
-            Ok(_) -> ""
-            Error(e) -> " (error: " <> e <> ")"
-          }
-          "    mode " <> mode <> ": " <> ms(us) <> note
-        })
-      native_mode_set(before)
-      println(
-        label <> " by viva_tensor_native_mode (default is " <> before <> "):",
-      )
-      each(lines, println)
-    }
-  }
+  let before = native_mode_get()
+  let lines =
+    map(["never", "always"], fn(mode) {
+      native_mode_set(mode)
+      let #(r, us) = timed(f)
+      let note = case r {
+        Ok(_) -> ""
+        Error(e) -> " (error: " <> e <> ")"
+      }
+      "    mode " <> mode <> ": " <> ms(us) <> note
+    })
+  native_mode_set(before)
+  println(label <> " by viva_tensor_native_mode (default is " <> before <> "):")
+  each(lines, println)
 }
 
 pub fn map(xs: List(a), f: fn(a) -> b) -> List(b) {

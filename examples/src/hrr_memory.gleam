@@ -21,6 +21,8 @@ import examples_util.{float, int, ms, println} as u
 import viva_tensor.{type Tensor}
 import viva_tensor/hrr
 import viva_tensor/ops
+import viva_tensor/tensor
+import viva_tensor/tensor/hrr as record_hrr
 
 pub const items = 1000
 
@@ -274,9 +276,90 @@ pub fn main() -> Nil {
       )
     }
   }
+  u.compare_modes(
+    "  a 20-pair memory on the 1.2.1 record (viva_tensor/tensor/hrr, d 1024: store + 20 queries)",
+    fn() { record_memory(1024, 20) },
+  )
   println("  sweep, first 200 keys of each memory:")
   case sweep([1024, 2048], [1000, 100, 50, 20, 10], 200) {
     Error(e) -> println("  error: " <> e)
     Ok(rows) -> u.each(rows, fn(s) { println("    " <> describe(s)) })
+  }
+}
+
+/// The same memory on the list-backed record that VIVA's `hrr` module
+/// uses (`viva_tensor/tensor/hrr`): `pairs` key/value pairs in one trace,
+/// each key queried against the `pairs` values. Native FFTs by default;
+/// under `viva_tensor_native_mode` `never` the O(d²) pure BEAM path, which
+/// is what the comparison in `main` times. Returns the keys recalled first.
+pub fn record_memory(d: Int, pairs: Int) -> Result(Int, String) {
+  let seeds = range(pairs)
+  use keys <- u.s(all(seeds, fn(i) { record_hrr.random(d, seed: 500 + i) }))
+  use values <- u.s(all(seeds, fn(i) { record_hrr.random(d, seed: 900 + i) }))
+  use bound <- u.s(
+    all(zip(keys, values), fn(kv) { record_hrr.bind(kv.0, kv.1) }),
+  )
+  use trace <- u.t(record_hrr.superpose(bound))
+  use hits <- u.s(
+    all(zip(keys, seeds), fn(ki) {
+      case record_hrr.query(trace, ki.0, values, k: 1) {
+        Ok([#(best, _)]) if best == ki.1 -> Ok(1)
+        Ok(_) -> Ok(0)
+        Error(e) -> Error(e)
+      }
+    }),
+  )
+  let correct = sum(hits)
+  use _ <- u.s(u.check(
+    correct == pairs,
+    "record memory recalled " <> int(correct) <> " of " <> int(pairs),
+  ))
+  Ok(correct)
+}
+
+fn range(n: Int) -> List(Int) {
+  range_acc(n - 1, [])
+}
+
+fn range_acc(i: Int, acc: List(Int)) -> List(Int) {
+  case i < 0 {
+    True -> acc
+    False -> range_acc(i - 1, [i, ..acc])
+  }
+}
+
+fn all(
+  xs: List(a),
+  f: fn(a) -> Result(b, tensor.TensorError),
+) -> Result(List(b), String) {
+  all_acc(xs, f, [])
+}
+
+fn all_acc(
+  xs: List(a),
+  f: fn(a) -> Result(b, tensor.TensorError),
+  acc: List(b),
+) -> Result(List(b), String) {
+  case xs {
+    [] -> Ok(u.reverse(acc))
+    [x, ..rest] ->
+      case f(x) {
+        Ok(y) -> all_acc(rest, f, [y, ..acc])
+        Error(e) -> Error(u.tensor_error(e))
+      }
+  }
+}
+
+fn zip(a: List(a), b: List(b)) -> List(#(a, b)) {
+  case a, b {
+    [x, ..xs], [y, ..ys] -> [#(x, y), ..zip(xs, ys)]
+    _, _ -> []
+  }
+}
+
+fn sum(xs: List(Int)) -> Int {
+  case xs {
+    [] -> 0
+    [x, ..rest] -> x + sum(rest)
   }
 }

@@ -87,3 +87,11 @@ fn all(xs: List(a), ok: fn(a) -> Bool) -> Bool {
     [x, ..rest] -> ok(x) && all(rest, ok)
   }
 }
+
+pub fn hrr_memory_on_the_record_test_() {
+  // The list-backed variant: every key of a 20-pair trace recalled (native
+  // FFTs here; `make test` also runs the library's record HRR suite pure).
+  #(atom("timeout"), 60, fn() {
+    assert hrr_memory.record_memory(256, 20) == Ok(20)
+  })
+}

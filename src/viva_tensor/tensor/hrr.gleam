@@ -88,9 +88,11 @@ pub fn random_unitary(dim: Int, seed seed: Int) -> Result(Tensor, TensorError) {
 /// ```
 pub fn bind(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
   use #(xa, xb, d) <- pair(a, b)
-  Ok(route(d, fn() { native_pair(native_hrr.bind, xa, xb, d) }, fn() {
-    Tensor(data: pure_bind(xa, xb), shape: [d])
-  }))
+  Ok(
+    route(d, fn() { native_pair(native_hrr.bind, xa, xb, d) }, fn() {
+      Tensor(data: pure_bind(xa, xb), shape: [d])
+    }),
+  )
 }
 
 /// Unbinds `key` from `trace` (circular correlation, the approximate
@@ -103,9 +105,11 @@ pub fn bind(a: Tensor, b: Tensor) -> Result(Tensor, TensorError) {
 /// ```
 pub fn unbind(trace: Tensor, key: Tensor) -> Result(Tensor, TensorError) {
   use #(xt, xk, d) <- pair(trace, key)
-  Ok(route(d, fn() { native_pair(native_hrr.unbind, xt, xk, d) }, fn() {
-    Tensor(data: pure_unbind(xt, xk), shape: [d])
-  }))
+  Ok(
+    route(d, fn() { native_pair(native_hrr.unbind, xt, xk, d) }, fn() {
+      Tensor(data: pure_unbind(xt, xk), shape: [d])
+    }),
+  )
 }
 
 /// Encodes an ordered sequence into one trace: `items[0] + bind(items[1],

@@ -157,7 +157,11 @@ impl<T: Real> RowKernel<T> {
         self.ws.forward(a, &mut self.fa);
         self.ws.forward(b, &mut self.fb);
         match op {
-            Op::Bind => self.fa.iter_mut().zip(&self.fb).for_each(|(x, y)| *x = *x * y),
+            Op::Bind => self
+                .fa
+                .iter_mut()
+                .zip(&self.fb)
+                .for_each(|(x, y)| *x = *x * y),
             Op::Unbind => self
                 .fa
                 .iter_mut()
@@ -174,8 +178,10 @@ pub(super) fn convolve_rows<T: Real>(a: &[T], b: &[T], d: usize, op: Op) -> Vec<
     debug_assert!(d > 0 && a.len() == b.len() && a.len().is_multiple_of(d));
     let plans = plans::<T>(d);
     let mut out = vec![T::zero(); a.len()];
-    let rows = out.par_chunks_mut(d).zip(a.par_chunks(d).zip(b.par_chunks(d)));
     if a.len() >= PARALLEL_MIN_ELEMS && a.len() > d {
+        let rows = out
+            .par_chunks_mut(d)
+            .zip(a.par_chunks(d).zip(b.par_chunks(d)));
         rows.for_each_init(
             || RowKernel::new(&plans, d),
             |k, (o, (ra, rb))| k.run(ra, rb, o, op),
@@ -229,7 +235,11 @@ pub(super) fn make_unitary<T: Real>(x: &[T]) -> Vec<T> {
     ws.forward(x, &mut spec);
     for c in spec.iter_mut() {
         let r = c.norm();
-        *c = if r > T::zero() { c.unscale(r) } else { Complex::new(T::one(), T::zero()) };
+        *c = if r > T::zero() {
+            c.unscale(r)
+        } else {
+            Complex::new(T::one(), T::zero())
+        };
     }
     // With the normalised inverse, Parseval gives sum x^2 = sum |X|^2 / d
     // = 1 over the d bins: the vector has unit norm.

@@ -155,7 +155,11 @@ fn values<T: Real>(t: &Tensor) -> Cow<'_, [T]> {
 /// An f32 result as a tensor of `dtype` (rounded once when narrower).
 fn in_dtype(out: Vec<f32>, shape: &[usize], dtype: DType) -> Result<Tensor> {
     let t = Tensor::from_vec(out, shape)?;
-    Ok(if dtype == DType::F32 { t } else { t.as_type(dtype) })
+    Ok(if dtype == DType::F32 {
+        t
+    } else {
+        t.as_type(dtype)
+    })
 }
 
 /// A random unitary HRR vector `[d]`: every frequency of its spectrum has

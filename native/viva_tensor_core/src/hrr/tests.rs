@@ -36,23 +36,37 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
     dot / (na * nb)
 }
 
+/// Checks bind and unbind of `[rows, d]` tensors against the O(d²)
+/// definitions within `tol`, and that the dtype is kept.
+fn check_against_naive(
+    a: &Tensor,
+    b: &Tensor,
+    rows: usize,
+    d: usize,
+    tol: f64,
+) -> std::result::Result<(), TestCaseError> {
+    let (xa, xb) = (a.to_f64_vec(), b.to_f64_vec());
+    for op in [Op::Bind, Op::Unbind] {
+        let got = apply_op(a, b, op);
+        prop_assert_eq!(got.dtype(), a.dtype());
+        let got = got.to_f64_vec();
+        for r in 0..rows {
+            let want = naive(&xa[r * d..(r + 1) * d], &xb[r * d..(r + 1) * d], op);
+            for (g, w) in got[r * d..(r + 1) * d].iter().zip(&want) {
+                prop_assert!((g - w).abs() < tol, "d={} {:?} {} vs {}", d, op, g, w);
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn f64_matches_naive_convolution(d in 1usize..70, rows in 1usize..4, seed in any::<u64>()) {
-        let xa = batch(rows, d, seed);
-        let xb = batch(rows, d, seed ^ 0x5555);
-        let a = Tensor::from_f64_slice(&xa, &[rows, d], DType::F64).unwrap();
-        let b = Tensor::from_f64_slice(&xb, &[rows, d], DType::F64).unwrap();
-        for op in [Op::Bind, Op::Unbind] {
-            let got = apply_op(&a, &b, op).to_f64_vec();
-            for r in 0..rows {
-                let want = naive(&xa[r * d..(r + 1) * d], &xb[r * d..(r + 1) * d], op);
-                for (g, w) in got[r * d..(r + 1) * d].iter().zip(&want) {
-                    prop_assert!((g - w).abs() < 1e-9, "d={} {} vs {}", d, g, w);
-                }
-            }
-        }
+        let a = Tensor::from_f64_slice(&batch(rows, d, seed), &[rows, d], DType::F64).unwrap();
+        let b = Tensor::from_f64_slice(&batch(rows, d, seed ^ 0x5555), &[rows, d], DType::F64).unwrap();
+        check_against_naive(&a, &b, rows, d, 1e-9)?;
     }
 
     /// The f32 path (f32 transforms): within f32 rounding of the exact
@@ -62,18 +76,7 @@ proptest! {
     fn f32_matches_naive_convolution(d in 1usize..300, rows in 1usize..3, seed in any::<u64>()) {
         let a = Tensor::from_f64_slice(&batch(rows, d, seed), &[rows, d], DType::F32).unwrap();
         let b = Tensor::from_f64_slice(&batch(rows, d, !seed), &[rows, d], DType::F32).unwrap();
-        let (xa, xb) = (a.to_f64_vec(), b.to_f64_vec());
-        for op in [Op::Bind, Op::Unbind] {
-            let got = apply_op(&a, &b, op);
-            prop_assert_eq!(got.dtype(), DType::F32);
-            let got = got.to_f64_vec();
-            for r in 0..rows {
-                let want = naive(&xa[r * d..(r + 1) * d], &xb[r * d..(r + 1) * d], op);
-                for (g, w) in got[r * d..(r + 1) * d].iter().zip(&want) {
-                    prop_assert!((g - w).abs() < 2e-6, "d={} {} vs {}", d, g, w);
-                }
-            }
-        }
+        check_against_naive(&a, &b, rows, d, 2e-6)?;
     }
 
     /// `encode_sequence` against its definition: items[0] plus items[k]
@@ -166,7 +169,10 @@ fn unitary_vectors_have_unit_spectra_and_exact_inverses() {
         random_unitary(0, 1, DType::F32),
         Err(TensorError::InvalidShape(_))
     ));
-    assert_eq!(random_unitary(16, 1, DType::BF16).unwrap().dtype(), DType::BF16);
+    assert_eq!(
+        random_unitary(16, 1, DType::BF16).unwrap().dtype(),
+        DType::BF16
+    );
 }
 
 #[test]
@@ -242,8 +248,10 @@ fn views_and_large_parallel_batches_agree_with_row_by_row() {
     let b = Tensor::from_f64_slice(&batch(n, d, 2), &[n, d], DType::F32).unwrap();
     let all = bind(&a, &b).unwrap().to_f64_vec();
     for r in [0, 17, 63] {
-        let ra = Tensor::from_f64_slice(&a.to_f64_vec()[r * d..(r + 1) * d], &[d], DType::F32).unwrap();
-        let rb = Tensor::from_f64_slice(&b.to_f64_vec()[r * d..(r + 1) * d], &[d], DType::F32).unwrap();
+        let ra =
+            Tensor::from_f64_slice(&a.to_f64_vec()[r * d..(r + 1) * d], &[d], DType::F32).unwrap();
+        let rb =
+            Tensor::from_f64_slice(&b.to_f64_vec()[r * d..(r + 1) * d], &[d], DType::F32).unwrap();
         let one = bind(&ra, &rb).unwrap().to_f64_vec();
         assert_eq!(&all[r * d..(r + 1) * d], &one[..]);
     }
