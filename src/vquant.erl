@@ -46,7 +46,8 @@
     quantize/2, dequantize/1, to_binary/1, from_binary/1,
     format/1, shape/1, size/1, nbytes/1, compression_ratio/1, is_quantized/1,
     metrics/2,
-    qmatmul/2, qmatmul_int8/3, f32_linear/2, linear_dirty_threshold/0
+    qmatmul/2, qmatmul_int8/3, f32_linear/2, linear_dirty_threshold/0,
+    memcpy_us/1
 ]).
 
 -export_type([quantized/0, format/0, metrics/0]).
@@ -208,6 +209,15 @@ f32_linear(X, W) ->
 %% scheduler is never held near its 1 ms budget.
 -spec linear_dirty_threshold() -> pos_integer().
 linear_dirty_threshold() -> 1 bsl 18.
+
+%% @doc For benchmarks: the median wall time in microseconds of 5 `memcpy's
+%% of `T''s elements as f32 into a buffer written once beforehand (page
+%% faults not counted), so `4 * size(T) / Us' is this machine's copy speed on
+%% exactly the bytes {@link quantize/2} reads; `bench/quant_bench.erl' prints
+%% quantize speed as a share of it. Runs on a dirty CPU scheduler.
+%% Errors: `deallocated'; a non-tensor raises `badarg'.
+-spec memcpy_us(vtensor:tensor()) -> vtensor:result(float()).
+memcpy_us(T) -> viva_tensor_nif:memcpy_us(T).
 
 %% rows × Out × In; a malformed weight shape counts as big (the NIF reports it).
 linear_work(X, [Out, In]) ->

@@ -248,6 +248,12 @@ half_storage_matches_as_type_test() ->
     ?assertMatch({error, {non_finite, _}},
                  vquant:from_binary(<<H/binary, 0, 16#7C, 0, 0, 0, 0>>)).
 
+memcpy_us_test() ->
+    %% the bench's copy yardstick: a time, and badarg for a non-tensor
+    {ok, Us} = vquant:memcpy_us(rand([100000], 5)),
+    ?assert(is_float(Us) andalso Us > 0.0 andalso Us < 1.0e6),
+    ?assertError(badarg, vquant:memcpy_us(not_a_tensor)).
+
 dirty_path_test() ->
     %% more than dirty_threshold() elements: the _dirty NIFs run
     N = vtensor:dirty_threshold() + 32,

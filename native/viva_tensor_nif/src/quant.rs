@@ -346,6 +346,33 @@ fn is_quantized<'a>(env: Env<'a>, q: Term<'a>) -> NifResult<Term<'a>> {
     Ok(quant(q).is_ok().encode(env))
 }
 
+/// Median wall time in microseconds (f64) of 5 `memcpy`s of the tensor's
+/// elements, as f32 (converted first when another dtype), into a buffer
+/// written once beforehand, so page faults are not counted: this machine's
+/// copy speed on exactly the bytes a quantizer reads, the yardstick
+/// `bench/quant_bench.erl` reports quantize speed against. Always on a dirty
+/// CPU scheduler. Errors: `badarg` for a non-tensor, `deallocated`.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn memcpy_us<'a>(env: Env<'a>, t: Term<'a>) -> NifResult<Term<'a>> {
+    guarded(env, || {
+        let t = decode::tensor(t)?.tensor()?;
+        let us = with_f32(&t, |src| {
+            let mut dst = src.to_vec(); // allocates and touches every page
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let t0 = std::time::Instant::now();
+                    dst.copy_from_slice(src);
+                    std::hint::black_box(&mut dst);
+                    t0.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            times[2]
+        })?;
+        Ok(us.encode(env))
+    })
+}
+
 /// A float, or an atom for an infinite one (Erlang floats hold neither).
 fn measure(env: Env<'_>, v: f64) -> Term<'_> {
     if v == f64::INFINITY {

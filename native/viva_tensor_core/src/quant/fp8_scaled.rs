@@ -31,7 +31,7 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_finite, PAR_MIN_ELEMS};
+use super::common::{check_finite, tensor_absmax, PAR_MIN_ELEMS};
 use super::fp8;
 use crate::{Result, TensorError};
 
@@ -105,16 +105,6 @@ pub fn scale_for(amax: f32, kind: Fp8Kind) -> f32 {
     }
 }
 
-/// Largest |x| of a NaN-free slice, in parallel for big inputs.
-fn tensor_absmax(x: &[f32]) -> f32 {
-    let chunk_max = |c: &[f32]| c.iter().fold(0f32, |m, v| m.max(v.abs()));
-    if x.len() >= PAR_MIN_ELEMS {
-        x.par_chunks(CHUNK).map(chunk_max).reduce(|| 0.0, f32::max)
-    } else {
-        chunk_max(x)
-    }
-}
-
 /// Quantizes `x` (any length) to scaled FP8.
 ///
 /// Errors: `NonFinite` for NaN or infinity in `x`.
@@ -123,8 +113,16 @@ pub fn quantize(x: &[f32], kind: Fp8Kind) -> Result<Fp8Quantized> {
     let scale = scale_for(tensor_absmax(x), kind);
     let mut codes = vec![0u8; x.len()];
     let enc = |(o, c): (&mut [u8], &[f32])| {
-        for (o, &v) in o.iter_mut().zip(c) {
-            *o = kind.encode_sat(v / scale);
+        match kind {
+            // one loop per kind, so each is a straight line of arithmetic
+            Fp8Kind::E4m3fn => o
+                .iter_mut()
+                .zip(c)
+                .for_each(|(o, &v)| *o = fp8::f32_to_e4m3fn_sat(v / scale)),
+            Fp8Kind::E5m2 => o
+                .iter_mut()
+                .zip(c)
+                .for_each(|(o, &v)| *o = fp8::f32_to_e5m2_sat(v / scale)),
         }
     };
     if x.len() >= PAR_MIN_ELEMS {
