@@ -65,6 +65,7 @@
     q_from_binary/1, q_from_binary_dirty/1,
     quant_metrics/2, quant_metrics_dirty/2,
     q_format/1, q_shape/1, q_size/1, q_nbytes/1, q_compression_ratio/1, is_quantized/1,
+    memcpy_us/1,
     %% linear layers on quantized weights (src/vquant.erl)
     qmatmul/2, qmatmul_dirty/2,
     qmatmul_int8/3, qmatmul_int8_dirty/3
@@ -375,6 +376,8 @@ q_to_binary_dirty(_) -> unavailable().
 q_from_binary(_) -> unavailable().
 -spec q_from_binary_dirty(binary()) -> term().
 q_from_binary_dirty(_) -> unavailable().
+-spec memcpy_us(reference()) -> term().
+memcpy_us(_) -> unavailable().
 -spec quant_metrics(reference(), reference()) -> term().
 quant_metrics(_, _) -> unavailable().
 -spec quant_metrics_dirty(reference(), reference()) -> term().

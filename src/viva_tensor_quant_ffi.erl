@@ -8,6 +8,7 @@
 
 -type gleam_format() ::
     q80 | q40 | q41 | q50 | mxfp4 | nvfp4 | nf4 | nf4_dq
+    | fp8_e4m3fn | fp8_e5m2 | float16 | bfloat16
     | {nf4_block, integer()} | {nf4_dq_blocks, integer(), integer()}
     | int8_per_tensor | {int8_per_channel, integer()} | {int8_per_block, integer()}.
 
@@ -20,6 +21,10 @@ to_erlang_format(mxfp4) -> mxfp4;
 to_erlang_format(nvfp4) -> nvfp4;
 to_erlang_format(nf4) -> nf4;
 to_erlang_format(nf4_dq) -> nf4_dq;
+to_erlang_format(fp8_e4m3fn) -> fp8_e4m3fn;
+to_erlang_format(fp8_e5m2) -> fp8_e5m2;
+to_erlang_format(float16) -> f16;
+to_erlang_format(bfloat16) -> bf16;
 to_erlang_format({nf4_block, B}) -> {nf4, B};
 to_erlang_format({nf4_dq_blocks, B, B2}) -> {nf4_dq, B, B2};
 to_erlang_format(int8_per_tensor) -> {int8, per_tensor};
@@ -35,6 +40,10 @@ from_erlang_format(mxfp4) -> mxfp4;
 from_erlang_format(nvfp4) -> nvfp4;
 from_erlang_format(nf4) -> nf4;
 from_erlang_format(nf4_dq) -> nf4_dq;
+from_erlang_format(fp8_e4m3fn) -> fp8_e4m3fn;
+from_erlang_format(fp8_e5m2) -> fp8_e5m2;
+from_erlang_format(f16) -> float16;
+from_erlang_format(bf16) -> bfloat16;
 from_erlang_format({nf4, B}) -> {nf4_block, B};
 from_erlang_format({nf4_dq, B, B2}) -> {nf4_dq_blocks, B, B2};
 from_erlang_format({int8, per_tensor}) -> int8_per_tensor;

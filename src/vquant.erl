@@ -1,7 +1,7 @@
 %% @doc Quantized tensors for Erlang and Elixir.
 %%
 %% {@link quantize/2} packs a tensor (converted to f32 first) into one of the
-%% block formats below; the result is an immutable handle of its own (not a
+%% formats below; the result is an immutable handle of its own (not a
 %% `vtensor:tensor()'). {@link dequantize/1} gives an f32 tensor of the
 %% same shape back, {@link to_binary/1} / {@link from_binary/1} the
 %% validated, versioned serialized form (`VTQ1', little-endian, documented in
@@ -16,7 +16,13 @@
 %% <li>`nf4' = `{nf4, 64}' (18): bitsandbytes NF4; `{nf4, Block}' any even block;</li>
 %% <li>`nf4_dq' = `{nf4_dq, 64, 256}' (16.5, + small second level): NF4 with double-quantized absmaxes;</li>
 %% <li>`{int8, per_tensor}', `{int8, {per_channel, Axis}}' (a negative axis counts
-%%     from the end), `{int8, {per_block, Block}}' (32 + 4 per scale): symmetric absmax int8.</li>
+%%     from the end), `{int8, {per_block, Block}}' (32 + 4 per scale): symmetric absmax int8;</li>
+%% <li>`fp8_e4m3fn', `fp8_e5m2' (32, + 4 per tensor): OCP FP8 (E4M3FN: max 448, no
+%%     infinities; E5M2: max 57344) with one f32 scale per tensor, `Scale = absmax / Max'
+%%     (1 for an all-zero tensor), `code = fp8(X / Scale)' rounded to nearest even and
+%%     saturating to the largest finite value, as torch and vLLM's per-tensor FP8;</li>
+%% <li>`f16', `bf16' (64): 16-bit float storage (nearest even; beyond the range
+%%     saturates to the largest finite value).</li>
 %% </ul>
 %%
 %% Errors are values as in {@link vtensor}: an unknown format term gives
@@ -40,7 +46,8 @@
     quantize/2, dequantize/1, to_binary/1, from_binary/1,
     format/1, shape/1, size/1, nbytes/1, compression_ratio/1, is_quantized/1,
     metrics/2,
-    qmatmul/2, qmatmul_int8/3, f32_linear/2, linear_dirty_threshold/0
+    qmatmul/2, qmatmul_int8/3, f32_linear/2, linear_dirty_threshold/0,
+    memcpy_us/1
 ]).
 
 -export_type([quantized/0, format/0, metrics/0]).
@@ -49,6 +56,7 @@
 %% A quantized tensor handle (a NIF resource).
 -type format() ::
     q8_0 | q4_0 | q4_1 | q5_0 | mxfp4 | nvfp4 | nf4 | nf4_dq
+    | fp8_e4m3fn | fp8_e5m2 | f16 | bf16
     | {nf4, Block :: pos_integer()}
     | {nf4_dq, Block :: pos_integer(), Block2 :: pos_integer()}
     | {int8, per_tensor | {per_channel, Axis :: integer()} | {per_block, Block :: pos_integer()}}.
@@ -201,6 +209,15 @@ f32_linear(X, W) ->
 %% scheduler is never held near its 1 ms budget.
 -spec linear_dirty_threshold() -> pos_integer().
 linear_dirty_threshold() -> 1 bsl 18.
+
+%% @doc For benchmarks: the median wall time in microseconds of 5 `memcpy's
+%% of `T''s elements as f32 into a buffer written once beforehand (page
+%% faults not counted), so `4 * size(T) / Us' is this machine's copy speed on
+%% exactly the bytes {@link quantize/2} reads; `bench/quant_bench.erl' prints
+%% quantize speed as a share of it. Runs on a dirty CPU scheduler.
+%% Errors: `deallocated'; a non-tensor raises `badarg'.
+-spec memcpy_us(vtensor:tensor()) -> vtensor:result(float()).
+memcpy_us(T) -> viva_tensor_nif:memcpy_us(T).
 
 %% rows × Out × In; a malformed weight shape counts as big (the NIF reports it).
 linear_work(X, [Out, In]) ->

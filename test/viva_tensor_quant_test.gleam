@@ -6,8 +6,9 @@ import viva_tensor.{
   ShapeMismatch,
 }
 import viva_tensor/quant.{
-  Decibels, Int8PerBlock, Int8PerChannel, Int8PerTensor, Metrics, Mxfp4, Nf4,
-  Nf4Block, Nf4Dq, Nf4DqBlocks, NoNoise, NoSignal, Nvfp4, Q40, Q41, Q50, Q80,
+  Bfloat16, Decibels, Float16, Fp8E4m3fn, Fp8E5m2, Int8PerBlock, Int8PerChannel,
+  Int8PerTensor, Metrics, Mxfp4, Nf4, Nf4Block, Nf4Dq, Nf4DqBlocks, NoNoise,
+  NoSignal, Nvfp4, Q40, Q41, Q50, Q80,
 }
 
 @external(erlang, "erlang", "garbage_collect")
@@ -51,6 +52,10 @@ const all_formats = [
   Int8PerChannel(0),
   Int8PerChannel(1),
   Int8PerBlock(48),
+  Fp8E4m3fn,
+  Fp8E5m2,
+  Float16,
+  Bfloat16,
 ]
 
 // No gleam_stdlib (zero hex dependencies), so a local `each`.
@@ -104,6 +109,20 @@ pub fn sizes_test() {
   let assert <<"VTQ1":utf8, _:bits>> = bits
   let assert Ok(q) = quant.quantize(v, Q80)
   assert quant.nbytes(q) == 28 + 128 * 34
+  let assert Ok(q) = quant.quantize(v, Fp8E4m3fn)
+  assert quant.nbytes(q) == 28 + 4096 + 4
+  let assert Ok(q) = quant.quantize(v, Float16)
+  assert quant.nbytes(q) == 28 + 2 * 4096
+}
+
+pub fn fp8_and_16_bit_values_test() {
+  // absmax 896 → scale 2; these values are exact in E4M3FN, E5M2, f16, bf16
+  let assert Ok(t) =
+    viva_tensor.from_list([896.0, -2.0, 0.25, 0.0], shape: [4], dtype: F32)
+  use format <- each([Fp8E4m3fn, Fp8E5m2, Float16, Bfloat16])
+  let assert Ok(q) = quant.quantize(t, format)
+  let assert Ok(d) = quant.dequantize(q)
+  assert viva_tensor.to_binary(d) == viva_tensor.to_binary(t)
 }
 
 pub fn errors_test() {

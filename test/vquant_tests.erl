@@ -14,7 +14,8 @@
 -define(ALL_FORMATS, [
     q8_0, q4_0, q4_1, q5_0, mxfp4, nvfp4, nf4, nf4_dq,
     {nf4, 32}, {nf4_dq, 128, 2}, {int8, per_tensor},
-    {int8, {per_channel, 0}}, {int8, {per_channel, 1}}, {int8, {per_block, 48}}
+    {int8, {per_channel, 0}}, {int8, {per_channel, 1}}, {int8, {per_block, 48}},
+    fp8_e4m3fn, fp8_e5m2, f16, bf16
 ]).
 
 ok(X) ->
@@ -169,7 +170,8 @@ sizes_test() ->
     Expect = [{q8_0, 128 * 34}, {q4_1, 128 * 20}, {q5_0, 128 * 22}, {mxfp4, 128 * 17},
               {nvfp4, 256 * 9 + 4}, {nf4, 64 * (32 + 4)},
               {nf4_dq, 64 * 33 + 4 + 4}, {{int8, per_tensor}, 4096 + 4},
-              {{int8, {per_block, 256}}, 4096 + 16 * 4}],
+              {{int8, {per_block, 256}}, 4096 + 16 * 4},
+              {fp8_e4m3fn, 4096 + 4}, {fp8_e5m2, 4096 + 4}, {f16, 2 * 4096}, {bf16, 2 * 4096}],
     [?assertEqual({F, 28 + N}, {F, vquant:nbytes(ok(vquant:quantize(rand([4096], 3), F)))})
      || {F, N} <- Expect],
     %% a partial last block is padded but dequantizes to the logical length
@@ -199,6 +201,59 @@ input_forms_test() ->
     H = ok(vtensor:as_type(T, f16)),
     ?assertEqual([8, 64], vquant:shape(ok(vquant:quantize(H, mxfp4)))).
 
+%% The payload behind a rank-1 header (20 + 8 bytes).
+payload(Q) ->
+    <<_:28/binary, P/binary>> = ok(vquant:to_binary(Q)),
+    P.
+
+fp8_codes_and_scale_test() ->
+    %% absmax 448 gives scale 1: codes are the plain E4M3FN bytes
+    %% (448 = 0.1111.110, -1 = 1.0111.000, 0.5 = 0.0110.000), then the f32 scale
+    T = ok(vtensor:from_list([448.0, -1.0, 0.5, 0.0])),
+    ?assertEqual(<<16#7E, 16#B8, 16#30, 0, 1.0:32/float-little>>,
+                 payload(ok(vquant:quantize(T, fp8_e4m3fn)))),
+    %% E5M2: 57344 = 0.11110.11, 1 = 0.01111.00, -2 = 1.10000.00
+    T5 = ok(vtensor:from_list([57344.0, 1.0, -2.0, 0.0])),
+    ?assertEqual(<<16#7B, 16#3C, 16#C0, 0, 1.0:32/float-little>>,
+                 payload(ok(vquant:quantize(T5, fp8_e5m2)))),
+    %% absmax 896: scale 2, and everything comes back exactly
+    T2 = ok(vtensor:from_list([896.0, -2.0, 0.25])),
+    Q2 = ok(vquant:quantize(T2, fp8_e4m3fn)),
+    ?assertEqual(<<16#7E, 16#B8, 16#20, 2.0:32/float-little>>, payload(Q2)),
+    ?assertEqual({ok, [896.0, -2.0, 0.25]}, vtensor:to_list(ok(vquant:dequantize(Q2)))),
+    %% all zeros: scale 1
+    Z = ok(vquant:quantize(ok(vtensor:zeros([3])), fp8_e5m2)),
+    ?assertEqual(<<0, 0, 0, 1.0:32/float-little>>, payload(Z)),
+    %% a NaN code or a bad scale in a binary is an error, not a value
+    <<H:28/binary, _/binary>> = ok(vquant:to_binary(Q2)),
+    ?assertMatch({error, {non_finite, _}},
+                 vquant:from_binary(<<H/binary, 16#7F, 16#B8, 16#20, 2.0:32/float-little>>)),
+    ?assertMatch({error, {non_finite, _}},
+                 vquant:from_binary(<<H/binary, 16#7E, 16#B8, 16#20, 0.0:32/float-little>>)),
+    ?assertMatch({error, {non_finite, _}},
+                 vquant:from_binary(<<H/binary, 16#7E, 16#B8, 16#20, -2.0:32/float-little>>)).
+
+half_storage_matches_as_type_test() ->
+    %% in range, f16 / bf16 storage is exactly vtensor:as_type's rounding
+    T = rand([1000], 21),
+    [?assertEqual(ok(vtensor:to_binary(ok(vtensor:as_type(T, D)))),
+                  payload(ok(vquant:quantize(T, D))))
+     || D <- [f16, bf16]],
+    %% beyond f16's range it saturates to +-65504 instead of infinity
+    Big = ok(vtensor:from_list([1.0e6, -70000.0, 65504.0])),
+    ?assertEqual({ok, [65504.0, -65504.0, 65504.0]},
+                 vtensor:to_list(ok(vquant:dequantize(ok(vquant:quantize(Big, f16)))))),
+    %% an infinite element in a binary is an error
+    {ok, <<H:28/binary, _/binary>>} = vquant:to_binary(ok(vquant:quantize(Big, f16))),
+    ?assertMatch({error, {non_finite, _}},
+                 vquant:from_binary(<<H/binary, 0, 16#7C, 0, 0, 0, 0>>)).
+
+memcpy_us_test() ->
+    %% the bench's copy yardstick: a time, and badarg for a non-tensor
+    {ok, Us} = vquant:memcpy_us(rand([100000], 5)),
+    ?assert(is_float(Us) andalso Us > 0.0 andalso Us < 1.0e6),
+    ?assertError(badarg, vquant:memcpy_us(not_a_tensor)).
+
 dirty_path_test() ->
     %% more than dirty_threshold() elements: the _dirty NIFs run
     N = vtensor:dirty_threshold() + 32,
@@ -221,7 +276,8 @@ bad_format_test_() ->
            {nf4, -2}, {nf4, a}, {nf4, 1 bsl 70}, {nf4_dq, 64}, {nf4_dq, 64, 0},
            {nf4_dq, 3, 256}, {q8_0, 32}, {int8}, {int8, per_row}, {int8, {per_channel}},
            {int8, {per_channel, a}}, {int8, {per_block, 0}}, {int8, {per_block, -1}},
-           {int8, per_tensor, extra}, {"int8", per_tensor}],
+           {int8, per_tensor, extra}, {"int8", per_tensor}, fp8, e4m3fn, {fp8_e4m3fn, 1},
+           {f16, 2}, float16],
     [{lists:flatten(io_lib:format("~p", [F])),
       fun() -> ?assertMatch({error, {invalid_argument, <<_/binary>>}}, vquant:quantize(T, F)) end}
      || F <- Bad] ++

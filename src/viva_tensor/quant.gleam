@@ -1,5 +1,5 @@
-//// Quantized tensors: pack a tensor into a 4- or 8-bit block format, get
-//// the values back, serialize, and measure the error.
+//// Quantized tensors: pack a tensor into a 4- or 8-bit block format, FP8 or
+//// a 16-bit float, get the values back, serialize, and measure the error.
 ////
 //// A `QuantizedTensor` is an immutable native handle of its own; its bytes
 //// (`nbytes`) count in `viva_tensor.memory_stats()` until it is garbage
@@ -56,6 +56,16 @@ pub type Format {
   Int8PerChannel(axis: Int)
   /// Symmetric int8, one scale per `block` consecutive values.
   Int8PerBlock(block: Int)
+  /// FP8 E4M3FN (max 448, no infinities) with one f32 scale per tensor,
+  /// `absmax / 448`; rounds to nearest even, saturates (32, + 4 per tensor).
+  Fp8E4m3fn
+  /// FP8 E5M2 (max 57344) with one f32 scale per tensor, `absmax / 57344`
+  /// (32, + 4 per tensor).
+  Fp8E5m2
+  /// IEEE f16 storage, nearest even, saturating at ±65504 (64).
+  Float16
+  /// bfloat16 storage, nearest even (64).
+  Bfloat16
 }
 
 /// Signal-to-quantization-noise ratio.

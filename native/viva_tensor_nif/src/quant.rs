@@ -26,6 +26,10 @@ mod qatoms {
         nvfp4,
         nf4,
         nf4_dq,
+        fp8_e4m3fn,
+        fp8_e5m2,
+        f16,
+        bf16,
         int8,
         per_tensor,
         per_channel,
@@ -128,7 +132,7 @@ fn param(t: Term, what: &str, format: Term) -> Result<usize, NifError> {
 fn unknown_format(t: Term) -> NifError {
     invalid(format!(
         "unknown quantization format {}; expected q8_0, q4_0, q4_1, q5_0, mxfp4, nvfp4, \
-         nf4, nf4_dq, {{nf4, Block}}, {{nf4_dq, Block, Block2}}, {{int8, per_tensor}}, \
+         nf4, nf4_dq, fp8_e4m3fn, fp8_e5m2, f16, bf16, {{nf4, Block}}, {{nf4_dq, Block, Block2}}, {{int8, per_tensor}}, \
          {{int8, {{per_channel, Axis}}}} or {{int8, {{per_block, Block}}}}",
         show(t, 0)
     ))
@@ -155,6 +159,14 @@ fn format(t: Term, shape: &[usize]) -> Result<QuantFormat, NifError> {
             QuantFormat::NF4
         } else if a == qatoms::nf4_dq() {
             QuantFormat::NF4_DQ
+        } else if a == qatoms::fp8_e4m3fn() {
+            QuantFormat::Fp8E4m3fn
+        } else if a == qatoms::fp8_e5m2() {
+            QuantFormat::Fp8E5m2
+        } else if a == qatoms::f16() {
+            QuantFormat::F16
+        } else if a == qatoms::bf16() {
+            QuantFormat::Bf16
         } else {
             return Err(unknown_format(t));
         };
@@ -221,6 +233,10 @@ fn format_term(env: Env<'_>, f: QuantFormat) -> Term<'_> {
         QuantFormat::Q5_0 => qatoms::q5_0().encode(env),
         QuantFormat::Mxfp4 => qatoms::mxfp4().encode(env),
         QuantFormat::Nvfp4 => qatoms::nvfp4().encode(env),
+        QuantFormat::Fp8E4m3fn => qatoms::fp8_e4m3fn().encode(env),
+        QuantFormat::Fp8E5m2 => qatoms::fp8_e5m2().encode(env),
+        QuantFormat::F16 => qatoms::f16().encode(env),
+        QuantFormat::Bf16 => qatoms::bf16().encode(env),
         f if f == QuantFormat::NF4 => qatoms::nf4().encode(env),
         f if f == QuantFormat::NF4_DQ => qatoms::nf4_dq().encode(env),
         QuantFormat::Nf4 { block_size } => (qatoms::nf4(), block_size).encode(env),
@@ -328,6 +344,33 @@ fn q_compression_ratio<'a>(env: Env<'a>, q: Term<'a>) -> NifResult<Term<'a>> {
 #[rustler::nif]
 fn is_quantized<'a>(env: Env<'a>, q: Term<'a>) -> NifResult<Term<'a>> {
     Ok(quant(q).is_ok().encode(env))
+}
+
+/// Median wall time in microseconds (f64) of 5 `memcpy`s of the tensor's
+/// elements, as f32 (converted first when another dtype), into a buffer
+/// written once beforehand, so page faults are not counted: this machine's
+/// copy speed on exactly the bytes a quantizer reads, the yardstick
+/// `bench/quant_bench.erl` reports quantize speed against. Always on a dirty
+/// CPU scheduler. Errors: `badarg` for a non-tensor, `deallocated`.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn memcpy_us<'a>(env: Env<'a>, t: Term<'a>) -> NifResult<Term<'a>> {
+    guarded(env, || {
+        let t = decode::tensor(t)?.tensor()?;
+        let us = with_f32(&t, |src| {
+            let mut dst = src.to_vec(); // allocates and touches every page
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let t0 = std::time::Instant::now();
+                    dst.copy_from_slice(src);
+                    std::hint::black_box(&mut dst);
+                    t0.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            times[2]
+        })?;
+        Ok(us.encode(env))
+    })
 }
 
 /// A float, or an atom for an infinite one (Erlang floats hold neither).

@@ -41,6 +41,22 @@ defmodule VivaTensorSmokeTest do
     assert {:error, {:invalid_argument, _}} = :vquant.from_binary(binary_part(bin, 0, 10))
   end
 
+  test "fp8 and 16-bit quantized storage" do
+    {:ok, w} = :vtensor.random_normal([64, 64], 2)
+
+    for {format, bytes} <- [fp8_e4m3fn: 4096 + 4, fp8_e5m2: 4096 + 4, f16: 8192, bf16: 8192] do
+      {:ok, q} = :vquant.quantize(w, format)
+      assert :vquant.format(q) == format
+      assert :vquant.nbytes(q) == bytes + 36
+      {:ok, x} = :vtensor.random_normal([3, 64], 3)
+      {:ok, y} = :vquant.qmatmul(x, q)
+      assert :vtensor.shape(y) == [3, 64]
+      {:ok, d} = :vquant.dequantize(q)
+      assert {:ok, %{cosine: cos}} = :vquant.metrics(w, d)
+      assert cos > 0.99
+    end
+  end
+
   test "the application starts" do
     assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
   end

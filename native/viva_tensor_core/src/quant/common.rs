@@ -10,8 +10,29 @@ use crate::{Result, TensorError};
 /// parallel result is bit-identical to the serial one.
 pub const PAR_MIN_ELEMS: usize = 1 << 16;
 
+/// Elements per task of the element-wise parallel passes (64 KiB of f32).
+pub const PAR_CHUNK: usize = 1 << 14;
+
+/// Blocks per task in [`encode_blocks`].
+const BLOCKS_PER_TASK: usize = 512;
+
 /// Fails with [`TensorError::NonFinite`] naming the first NaN or infinity.
+///
+/// The common case (all finite) is one branch-free pass that the compiler
+/// vectorizes (the largest exponent field, compared once per chunk), in
+/// parallel from [`PAR_MIN_ELEMS`] elements; only a failing input is
+/// searched element by element for the index.
 pub fn check_finite(x: &[f32]) -> Result<()> {
+    const EXP: u32 = 0x7F80_0000;
+    let finite = |c: &[f32]| c.iter().fold(0u32, |m, v| m.max(v.to_bits() & EXP)) < EXP;
+    let ok = if x.len() >= PAR_MIN_ELEMS {
+        x.par_chunks(PAR_CHUNK).all(finite)
+    } else {
+        finite(x)
+    };
+    if ok {
+        return Ok(());
+    }
     match x.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(i) => Err(TensorError::NonFinite(format!(
@@ -54,19 +75,25 @@ where
             f(&tmp, o)
         }
     };
+    // A task encodes BLOCKS_PER_TASK consecutive blocks.
+    let task = |(t, o): (usize, &mut [u8])| -> Vec<S> {
+        o.chunks_mut(bytes_per_block)
+            .enumerate()
+            .map(|(j, ob)| work((t * BLOCKS_PER_TASK + j, ob)))
+            .collect()
+    };
     let side: Vec<S> = if bytes_per_block == 0 {
         // Degenerate (no packed bytes): still one call per block.
         (0..nb).map(|i| work((i, &mut []))).collect()
     } else if x.len() >= PAR_MIN_ELEMS {
-        out.par_chunks_mut(bytes_per_block)
+        let parts: Vec<Vec<S>> = out
+            .par_chunks_mut(BLOCKS_PER_TASK * bytes_per_block)
             .enumerate()
-            .map(work)
-            .collect()
+            .map(task)
+            .collect();
+        parts.into_iter().flatten().collect()
     } else {
-        out.chunks_mut(bytes_per_block)
-            .enumerate()
-            .map(work)
-            .collect()
+        task((0, &mut out))
     };
     (out, side)
 }
@@ -137,9 +164,39 @@ pub fn check_side_len(what: &str, got: usize, want: usize) -> Result<()> {
 }
 
 /// Largest |x| of a slice (0 for an empty one); NaN-free input assumed.
+///
+/// Compares the bit patterns of `|x|` as integers, which order exactly like
+/// the non-negative floats they encode (infinity included), so the result is
+/// the float maximum while the loop vectorizes (a float `max` reduction does
+/// not, because of NaN semantics).
+#[inline]
 pub fn absmax(x: &[f32]) -> f32 {
-    x.iter()
-        .fold(0f32, |m, v| if v.abs() > m { v.abs() } else { m })
+    f32::from_bits(x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF)))
+}
+
+/// Largest |x| of a whole (NaN-free) tensor, in parallel from
+/// [`PAR_MIN_ELEMS`] elements; the same value as [`absmax`].
+pub fn tensor_absmax(x: &[f32]) -> f32 {
+    if x.len() >= PAR_MIN_ELEMS {
+        x.par_chunks(PAR_CHUNK).map(absmax).reduce(|| 0.0, f32::max)
+    } else {
+        absmax(x)
+    }
+}
+
+/// `x.round()` (nearest, ties away from zero, as C `roundf`) without the
+/// libm call that `f32::round` compiles to on baseline x86-64, so loops
+/// around it vectorize. Exact for |x| < 2^31 (the truncation and the
+/// fraction `x - trunc(x)` are exact there); beyond that it returns a value
+/// of the same sign and magnitude ≥ 2^31 (±infinity included), and NaN gives
+/// ±0, so callers that clamp to a small range and map NaN to 0 get the same
+/// result as with `round()`.
+#[inline]
+pub fn round_half_away(x: f32) -> f32 {
+    let t = x as i32 as f32; // truncation (saturating; NaN → 0)
+    let f = x - t;
+    // copysign: a negative x that rounds to zero gives -0.0, as round() does
+    (t + ((f >= 0.5) as i32 - (f <= -0.5) as i32) as f32).copysign(x)
 }
 
 /// Rounds to the nearest integer, ties to even (like `f32::round_ties_even`,
@@ -156,5 +213,70 @@ pub fn round_ties_even(x: f32) -> f32 {
         }
     } else {
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_half_away_matches_round() {
+        // every f32 in [-300, 300] with a fractional part near .5, plus
+        // integers, ties and the edges
+        for i in -300 * 64..=300 * 64 {
+            for d in [-2i32, -1, 0, 1, 2] {
+                let x = f32::from_bits(((i as f32 / 64.0).to_bits() as i32 + d) as u32);
+                if x.is_nan() {
+                    continue; // a neighbour of ±0.0's bit pattern
+                }
+                assert_eq!(round_half_away(x).to_bits(), x.round().to_bits(), "{x}");
+            }
+        }
+        for x in [
+            0.5f32,
+            -0.5,
+            1.5,
+            2.5,
+            0.49999997,
+            -0.49999997,
+            8388607.5,
+            2147483520.0,
+        ] {
+            assert_eq!(round_half_away(x), x.round(), "{x}");
+        }
+        assert_eq!(round_half_away(f32::NAN), 0.0);
+        assert_eq!(round_half_away(-0.25).to_bits(), (-0.0f32).to_bits());
+        assert!(round_half_away(f32::INFINITY) >= 2147483648.0);
+        assert!(round_half_away(-1e30) <= -2147483648.0);
+    }
+
+    #[test]
+    fn check_finite_finds_the_first() {
+        let mut x = vec![1.0f32; PAR_MIN_ELEMS + 5];
+        assert!(check_finite(&x).is_ok());
+        x[PAR_MIN_ELEMS + 1] = f32::NEG_INFINITY;
+        x[PAR_MIN_ELEMS + 3] = f32::NAN;
+        let e = check_finite(&x).unwrap_err().to_string();
+        assert!(e.contains(&format!("index {}", PAR_MIN_ELEMS + 1)), "{e}");
+        assert!(check_finite(&[f32::MAX, f32::MIN_POSITIVE, -0.0]).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn round_half_away_is_round(x in -3e9f32..3e9, y in -200f32..200.0) {
+            prop_assert_eq!(round_half_away(y).to_bits(), y.round().to_bits());
+            if x.abs() < 2147483520.0 {
+                prop_assert_eq!(round_half_away(x).to_bits(), x.round().to_bits());
+            }
+        }
+
+        #[test]
+        fn absmax_is_the_float_max(x in proptest::collection::vec(-1e30f32..1e30, 0..300)) {
+            let want = x.iter().fold(0f32, |m, v| if v.abs() > m { v.abs() } else { m });
+            prop_assert_eq!(absmax(&x).to_bits(), want.to_bits());
+            prop_assert_eq!(tensor_absmax(&x).to_bits(), want.to_bits());
+        }
     }
 }

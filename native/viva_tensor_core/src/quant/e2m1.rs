@@ -27,31 +27,20 @@ pub fn decode(code: u8) -> f32 {
 /// `<= 2.5 → 2`, `< 3.5 → 3`, `<= 5 → 4`, else 6. The sign bit is set when
 /// `v < 0` (so a negative value that rounds to zero gives code 8, while -0.0
 /// gives code 0). This is the rounding of compressed-tensors / PyTorch NVFP4.
+#[inline(always)]
 pub fn encode_rne(v: f32) -> u8 {
     let v = v.clamp(-6.0, 6.0);
     let a = v.abs();
-    let m = if a <= 0.25 {
-        0
-    } else if a < 0.75 {
-        1
-    } else if a <= 1.25 {
-        2
-    } else if a < 1.75 {
-        3
-    } else if a <= 2.5 {
-        4
-    } else if a < 3.5 {
-        5
-    } else if a <= 5.0 {
-        6
-    } else {
-        7
-    };
-    if v < 0.0 {
-        m | 8
-    } else {
-        m
-    }
+    // 7 minus the number of thresholds `a` lies below (they increase, so
+    // this is the if-chain above's index, NaN included: 7), without branches
+    let below = (a <= 0.25) as u8
+        + (a < 0.75) as u8
+        + (a <= 1.25) as u8
+        + (a < 1.75) as u8
+        + (a <= 2.5) as u8
+        + (a < 3.5) as u8
+        + (a <= 5.0) as u8;
+    (7 - below) | (((v < 0.0) as u8) << 3)
 }
 
 #[cfg(test)]

@@ -30,24 +30,31 @@ pub const E5M2_MAX: f32 = 57344.0;
 /// Rounds |x| (given by its f32 bits, sign cleared, finite) to a magnitude code
 /// with `mbits` mantissa bits and exponent `bias`, ties to even. The result may
 /// exceed the format's largest code (the caller handles overflow).
+#[inline(always)]
 fn round_magnitude(abs_bits: u32, mbits: u32, bias: i32) -> u32 {
     let a = f32::from_bits(abs_bits);
     // smallest normal of the target: 2^(1 - bias)
     let min_normal = f32::from_bits(((1 - bias + 127) as u32) << 23);
-    if a < min_normal {
-        // subnormal: q = a / 2^(1-bias-mbits), an exact power-of-two scaling
-        let scaled = a * f32::from_bits(((bias - 1 + mbits as i32 + 127) as u32) << 23);
-        return super::common::round_ties_even(scaled) as u32;
-    }
-    let exp = ((abs_bits >> 23) & 0xFF) as i32 - 127;
-    let man = abs_bits & 0x7F_FFFF;
+    // Both candidates are computed without branches (so loops vectorize)
+    // and one is selected.
+    // Subnormal: q = a / 2^(1-bias-mbits), an exact power-of-two scaling to
+    // below 2^mbits, rounded to an integer ties-to-even by adding and
+    // subtracting 2^23 (exact in f32's default rounding for 0 <= y < 2^22).
+    let scaled = a * f32::from_bits(((bias - 1 + mbits as i32 + 127) as u32) << 23);
+    let sub = ((scaled + 8_388_608.0) - 8_388_608.0) as u32;
+    // Normal: drop `shift` mantissa bits, rounding to nearest even by adding
+    // half - 1 plus the lowest kept bit; a carry out of the mantissa bumps
+    // the exponent, as it should. Rebias the exponent from 127 to `bias`.
     let shift = 23 - mbits;
-    let keep = man >> shift;
-    let rem = man & ((1 << shift) - 1);
     let half = 1u32 << (shift - 1);
-    let up = rem > half || (rem == half && (keep & 1) == 1);
-    // carries out of the mantissa bump the exponent, as they should
-    ((((exp + bias) as u32) << mbits) | keep) + up as u32
+    let odd = (abs_bits >> shift) & 1;
+    let normal =
+        ((abs_bits + (half - 1) + odd) >> shift).wrapping_sub(((127 - bias) as u32) << mbits);
+    if a < min_normal {
+        sub
+    } else {
+        normal
+    }
 }
 
 /// Decodes one E4M3FN byte.
@@ -68,6 +75,7 @@ pub fn e4m3fn_to_f32(b: u8) -> f32 {
 
 /// Encodes f32 as E4M3FN, nearest-even; overflow and infinity give NaN
 /// (PyTorch's cast).
+#[inline(always)]
 pub fn f32_to_e4m3fn(x: f32) -> u8 {
     let bits = x.to_bits();
     let sign = ((bits >> 24) & 0x80) as u8;
@@ -83,6 +91,7 @@ pub fn f32_to_e4m3fn(x: f32) -> u8 {
 }
 
 /// Encodes f32 as E4M3FN, nearest-even, saturating to ±448 (NaN stays NaN).
+#[inline(always)]
 pub fn f32_to_e4m3fn_sat(x: f32) -> u8 {
     if x.is_nan() {
         return ((x.to_bits() >> 24) & 0x80) as u8 | E4M3FN_NAN;
@@ -112,6 +121,7 @@ pub fn e5m2_to_f32(b: u8) -> f32 {
 
 /// Encodes f32 as E5M2, nearest-even; overflow gives ±infinity, NaN gives NaN
 /// (PyTorch's cast).
+#[inline(always)]
 pub fn f32_to_e5m2(x: f32) -> u8 {
     let bits = x.to_bits();
     let sign = ((bits >> 24) & 0x80) as u8;
@@ -126,6 +136,7 @@ pub fn f32_to_e5m2(x: f32) -> u8 {
 }
 
 /// Encodes f32 as E5M2, nearest-even, saturating to ±57344 (NaN stays NaN).
+#[inline(always)]
 pub fn f32_to_e5m2_sat(x: f32) -> u8 {
     if x.is_nan() {
         return f32_to_e5m2(x);

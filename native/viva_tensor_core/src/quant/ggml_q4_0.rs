@@ -27,6 +27,7 @@ pub const BLOCK_ELEMS: usize = 32;
 pub const BLOCK_BYTES: usize = 18;
 
 /// Value with largest magnitude (first one on ties), sign kept.
+#[inline(always)]
 pub(crate) fn signed_absmax(x: &[f32]) -> f32 {
     let mut best = 0f32;
     let mut amax = -1f32;
@@ -41,12 +42,15 @@ pub(crate) fn signed_absmax(x: &[f32]) -> f32 {
 
 /// ggml's "cursed" FMA-like rounding of Q4_0/Q5_0: `trunc(f32(f64(x)*f64(id) + bias))`
 /// clipped to `0..=max`; NaN gives `zero_code`.
+#[inline(always)]
 pub(crate) fn fma_code(v: f32, id: f32, bias: f64, max: f32, zero_code: u8) -> u8 {
     let t = ((v as f64) * (id as f64) + bias) as f32;
     if t.is_nan() {
         return zero_code;
     }
-    t.trunc().clamp(0.0, max) as u8
+    // `as u8` truncates toward zero, so this is `trunc(t)` clipped (a
+    // negative t truncates to 0 either way) without a libm call
+    t.clamp(0.0, max) as u8
 }
 
 /// Quantizes `x` to packed Q4_0 blocks.

@@ -22,13 +22,11 @@ pub const BLOCK_ELEMS: usize = 32;
 /// Bytes per block.
 pub const BLOCK_BYTES: usize = 20;
 
+#[inline(always)]
 fn code(v: f32, min: f32, id: f32) -> u8 {
-    let t = ((v - min) * id + 0.5).trunc();
-    if t.is_nan() {
-        0
-    } else {
-        t.clamp(0.0, 15.0) as u8
-    }
+    // trunc, clip to 0..=15, NaN → 0: `clamp` keeps NaN and `as u8`
+    // truncates toward zero and maps NaN to 0
+    ((v - min) * id + 0.5).clamp(0.0, 15.0) as u8
 }
 
 /// Quantizes `x` to packed Q4_1 blocks.

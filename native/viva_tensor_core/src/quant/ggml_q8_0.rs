@@ -32,18 +32,15 @@ pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
     Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, quantize_block).0)
 }
 
+#[inline(always)]
 fn quantize_block(x: &[f32], out: &mut [u8]) {
     let amax = super::common::absmax(x);
     let d = amax / 127.0;
     let id = if d == 0.0 { 0.0 } else { 1.0 / d };
     out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
     for (o, &v) in out[2..].iter_mut().zip(x) {
-        let q = (v * id).round(); // ties away from zero, as C roundf
-        let q = if q.is_nan() {
-            0.0
-        } else {
-            q.clamp(-127.0, 127.0)
-        };
+        // ties away from zero, as C roundf; NaN (0 · inf) → 0
+        let q = super::common::round_half_away(v * id).clamp(-127.0, 127.0);
         *o = (q as i8) as u8;
     }
 }

@@ -20,7 +20,7 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_finite, PAR_MIN_ELEMS};
+use super::common::{absmax, check_finite, tensor_absmax, PAR_CHUNK, PAR_MIN_ELEMS};
 use crate::{Result, TensorError};
 
 /// How elements are grouped under one scale.
@@ -129,14 +129,6 @@ pub fn n_groups(shape: &[usize], g: Int8Granularity) -> Result<usize> {
     Grouping::new(shape, g).map(|(_, n)| n)
 }
 
-#[inline]
-fn encode(v: f32, scale: f32) -> i8 {
-    if scale == 0.0 {
-        return 0;
-    }
-    (v / scale).round().clamp(-127.0, 127.0) as i8
-}
-
 /// Quantizes `x` (row-major with `shape`) to int8.
 pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Quantized> {
     let (grp, ng) = Grouping::new(shape, g)?;
@@ -149,40 +141,18 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
     }
     check_finite(x)?;
     let par = n >= PAR_MIN_ELEMS;
-    // group absmaxes
-    let mut amax = vec![0f32; ng];
-    match g {
-        Int8Granularity::PerBlock { block_size } => {
-            let f = |(a, c): (&mut f32, &[f32])| *a = super::common::absmax(c);
-            if par {
-                amax.par_iter_mut()
-                    .zip(x.par_chunks(block_size))
-                    .for_each(f);
-            } else {
-                amax.iter_mut().zip(x.chunks(block_size)).for_each(f);
-            }
-        }
-        _ => {
-            for (i, &v) in x.iter().enumerate() {
-                let a = &mut amax[grp.group(i)];
-                if v.abs() > *a {
-                    *a = v.abs();
-                }
-            }
-        }
-    }
-    let scales: Vec<f32> = amax.iter().map(|a| a / 127.0).collect();
-    let q: Vec<i8> = if par {
-        x.par_iter()
+    let scales: Vec<f32> = group_absmax(x, &grp, ng, par)
+        .iter()
+        .map(|a| a / 127.0)
+        .collect();
+    let mut q = vec![0i8; n];
+    if par {
+        q.par_chunks_mut(PAR_CHUNK)
             .enumerate()
-            .map(|(i, &v)| encode(v, scales[grp.group(i)]))
-            .collect()
+            .for_each(|(i, o)| encode_runs(x, &scales, &grp, i * PAR_CHUNK, o));
     } else {
-        x.iter()
-            .enumerate()
-            .map(|(i, &v)| encode(v, scales[grp.group(i)]))
-            .collect()
-    };
+        encode_runs(x, &scales, &grp, 0, &mut q);
+    }
     Ok(Int8Quantized { q, scales })
 }
 
@@ -224,17 +194,87 @@ pub(crate) fn decode_range(
     Ok(())
 }
 
+/// The largest |x| of every group (one per scale).
+fn group_absmax(x: &[f32], grp: &Grouping, ng: usize, par: bool) -> Vec<f32> {
+    match grp.mode {
+        0 => vec![tensor_absmax(x)],
+        1 => {
+            // channel c holds the runs of `inner` elements at run index
+            // r ≡ c (mod channels); a slab of `channels` runs covers each once
+            let (inner, ch) = (grp.inner, grp.channels);
+            let slab = inner * ch;
+            if slab == 0 {
+                return vec![0.0; ng];
+            }
+            let slab_max = |s: &[f32]| -> Vec<f32> { s.chunks(inner).map(absmax).collect() };
+            let merge = |a: Vec<f32>, b: Vec<f32>| -> Vec<f32> {
+                a.iter().zip(&b).map(|(p, q)| p.max(*q)).collect()
+            };
+            if !par {
+                x.chunks(slab).map(slab_max).fold(vec![0.0; ch], merge)
+            } else if x.len() == slab {
+                x.par_chunks(inner).map(absmax).collect()
+            } else {
+                x.par_chunks(slab)
+                    .map(slab_max)
+                    .reduce(|| vec![0.0; ch], merge)
+            }
+        }
+        _ => {
+            let mut amax = vec![0f32; ng];
+            let f = |(a, c): (&mut f32, &[f32])| *a = absmax(c);
+            if par {
+                amax.par_iter_mut().zip(x.par_chunks(grp.block)).for_each(f);
+            } else {
+                amax.iter_mut().zip(x.chunks(grp.block)).for_each(f);
+            }
+            amax
+        }
+    }
+}
+
+/// Elements per run of one scale (`usize::MAX`: the whole tensor).
+fn run_len(grp: &Grouping) -> usize {
+    match grp.mode {
+        0 => usize::MAX,
+        1 => grp.inner.max(1),
+        _ => grp.block,
+    }
+}
+
+/// `out[i] = clamp(round(x[start + i] / s), -127, 127)` with `s` the scale of
+/// element `start + i` (0 when `s` is 0), one scale lookup per run.
+#[inline(always)]
+fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mut [i8]) {
+    let end = start + out.len();
+    let run = run_len(grp);
+    let mut pos = start;
+    while pos < end {
+        let stop = if run == usize::MAX {
+            end
+        } else {
+            ((pos / run + 1) * run).min(end)
+        };
+        let s = scales[grp.group(pos)];
+        let dst = &mut out[pos - start..stop - start];
+        if s == 0.0 {
+            dst.fill(0);
+        } else {
+            for (o, &v) in dst.iter_mut().zip(&x[pos..stop]) {
+                *o = super::common::round_half_away(v / s).clamp(-127.0, 127.0) as i8;
+            }
+        }
+        pos = stop;
+    }
+}
+
 /// `out[i] = q[start + i] · scale(start + i)`.
 fn decode_runs(q: &Int8Quantized, grp: &Grouping, start: usize, out: &mut [f32]) {
     let end = start + out.len();
     // Consecutive elements share a scale over whole runs (the tensor, a
     // block, or `inner` elements of one channel): look the group up once per
     // run instead of dividing per element.
-    let run = match grp.mode {
-        0 => usize::MAX,
-        1 => grp.inner.max(1),
-        _ => grp.block,
-    };
+    let run = run_len(grp);
     let mut pos = start;
     while pos < end {
         let stop = if run == usize::MAX {

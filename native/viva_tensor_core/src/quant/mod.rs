@@ -8,6 +8,8 @@
 //! - [`nf4`], [`nf4_dq`]: bitsandbytes NF4 (CPU), without and with double
 //!   quantization of the absmaxes;
 //! - [`nvfp4`]: NVFP4 as compressed-tensors packs it;
+//! - [`fp8_scaled`]: FP8 E4M3FN / E5M2 with one f32 scale per tensor (torch,
+//!   vLLM); [`float16`]: plain f16 / bf16 storage;
 //! - [`fp8`], [`e2m1`]: the element codecs they share; [`metrics`]: error
 //!   measures.
 //! - [`qmatmul()`]: a linear layer `x @ dequant(w)ᵀ` on any format without
@@ -44,14 +46,19 @@
 //! | 21 | nvfp4 | 0 | 0 | codes (8 per 16), scales (1 byte per 16), global scale f32 |
 //! | 30 | nf4 | block | 0 | codes (block/2 per block), absmax (f32 per block) |
 //! | 31 | nf4_dq | block | block2 | codes, absmax_q (1 per block), absmax2 (f32 per block2 blocks), offset f32 |
+//! | 40/41 | fp8_e4m3fn/fp8_e5m2 | 0 | 0 | codes (1 byte each), scale (f32) |
+//! | 50/51 | f16/bf16 | 0 | 0 | values (2 bytes each, little-endian) |
 //!
 //! The payload length is fully determined by the header; `from_bytes`
 //! rejects any mismatch, unknown tag/version, bad parameters and non-finite or
-//! negative scales, and never panics on malformed input.
+//! negative scales (fp8: a scale that is not finite and > 0), codes that are
+//! NaN or infinity (fp8, f16, bf16), and never panics on malformed input.
 
 pub mod common;
 pub mod e2m1;
+pub mod float16;
 pub mod fp8;
+pub mod fp8_scaled;
 pub mod ggml_q4_0;
 pub mod ggml_q4_1;
 pub mod ggml_q5_0;
@@ -76,6 +83,8 @@ use half::f16;
 
 use crate::{Result, TensorError};
 use common::n_blocks;
+pub use float16::Half;
+pub use fp8_scaled::{Fp8Kind, Fp8Quantized};
 pub use int8::{Int8Granularity, Int8Quantized};
 pub use nf4::Nf4Quantized;
 pub use nf4_dq::Nf4DqQuantized;
@@ -112,6 +121,14 @@ pub enum QuantFormat {
         /// Absmaxes per second-level block (default 256).
         block_size2: usize,
     },
+    /// FP8 E4M3FN with one f32 scale per tensor.
+    Fp8E4m3fn,
+    /// FP8 E5M2 with one f32 scale per tensor.
+    Fp8E5m2,
+    /// IEEE binary16, no scale.
+    F16,
+    /// bfloat16, no scale.
+    Bf16,
 }
 
 /// Magic bytes of the serialized form.
@@ -145,6 +162,28 @@ impl QuantFormat {
             QuantFormat::Nvfp4 => "nvfp4",
             QuantFormat::Nf4 { .. } => "nf4",
             QuantFormat::Nf4Dq { .. } => "nf4_dq",
+            QuantFormat::Fp8E4m3fn => "fp8_e4m3fn",
+            QuantFormat::Fp8E5m2 => "fp8_e5m2",
+            QuantFormat::F16 => "f16",
+            QuantFormat::Bf16 => "bf16",
+        }
+    }
+
+    /// The FP8 encoding of an fp8 format.
+    pub fn fp8_kind(&self) -> Option<Fp8Kind> {
+        match self {
+            QuantFormat::Fp8E4m3fn => Some(Fp8Kind::E4m3fn),
+            QuantFormat::Fp8E5m2 => Some(Fp8Kind::E5m2),
+            _ => None,
+        }
+    }
+
+    /// The 16-bit float of an f16 / bf16 format.
+    pub fn half_kind(&self) -> Option<Half> {
+        match self {
+            QuantFormat::F16 => Some(Half::F16),
+            QuantFormat::Bf16 => Some(Half::Bf16),
+            _ => None,
         }
     }
 
@@ -166,6 +205,10 @@ impl QuantFormat {
                 block_size,
                 block_size2,
             } => (31, c(block_size), c(block_size2)),
+            QuantFormat::Fp8E4m3fn => (40, 0, 0),
+            QuantFormat::Fp8E5m2 => (41, 0, 0),
+            QuantFormat::F16 => (50, 0, 0),
+            QuantFormat::Bf16 => (51, 0, 0),
         }
     }
 
@@ -186,6 +229,10 @@ impl QuantFormat {
                 block_size: a_,
                 block_size2: b as usize,
             },
+            (40, 0, 0) => QuantFormat::Fp8E4m3fn,
+            (41, 0, 0) => QuantFormat::Fp8E5m2,
+            (50, 0, 0) => QuantFormat::F16,
+            (51, 0, 0) => QuantFormat::Bf16,
             _ => {
                 return Err(TensorError::invalid_argument(format!(
                     "unknown quantized format tag {tag} with parameters ({a}, {b})"
@@ -246,6 +293,8 @@ impl QuantFormat {
                 let second = n_blocks(nb, block_size2).checked_mul(4).ok_or_else(ovf)?;
                 add(add(codes, second)?, 4)
             }
+            QuantFormat::Fp8E4m3fn | QuantFormat::Fp8E5m2 => add(n, 4),
+            QuantFormat::F16 | QuantFormat::Bf16 => n.checked_mul(2).ok_or_else(ovf),
         }
     }
 }
@@ -253,7 +302,8 @@ impl QuantFormat {
 /// The quantized data of a [`QuantizedTensor`], by format family.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuantPayload {
-    /// Self-contained ggml-style blocks (q8_0, q4_0, q4_1, q5_0, mxfp4).
+    /// Self-contained ggml-style blocks (q8_0, q4_0, q4_1, q5_0, mxfp4), or
+    /// f16 / bf16 values (2 bytes each, little-endian).
     Blocks(Vec<u8>),
     /// Int8 codes and scales.
     Int8(Int8Quantized),
@@ -263,6 +313,8 @@ pub enum QuantPayload {
     Nf4Dq(Nf4DqQuantized),
     /// NVFP4 codes, block scales and global scale.
     Nvfp4(Nvfp4Quantized),
+    /// FP8 codes and the per-tensor scale.
+    Fp8(Fp8Quantized),
 }
 
 /// A quantized tensor: format, logical shape and the packed data.
@@ -316,6 +368,12 @@ impl QuantizedTensor {
                 block_size,
                 block_size2,
             } => QuantPayload::Nf4Dq(nf4_dq::quantize(values, block_size, block_size2)?),
+            QuantFormat::Fp8E4m3fn => {
+                QuantPayload::Fp8(fp8_scaled::quantize(values, Fp8Kind::E4m3fn)?)
+            }
+            QuantFormat::Fp8E5m2 => QuantPayload::Fp8(fp8_scaled::quantize(values, Fp8Kind::E5m2)?),
+            QuantFormat::F16 => QuantPayload::Blocks(float16::quantize(values, Half::F16)?),
+            QuantFormat::Bf16 => QuantPayload::Blocks(float16::quantize(values, Half::Bf16)?),
         };
         Ok(QuantizedTensor {
             format,
@@ -356,6 +414,12 @@ impl QuantizedTensor {
             (QuantFormat::Nvfp4, QuantPayload::Nvfp4(q)) => nvfp4::dequantize(q, n),
             (QuantFormat::Nf4 { .. }, QuantPayload::Nf4(q)) => nf4::dequantize(q, n),
             (QuantFormat::Nf4Dq { .. }, QuantPayload::Nf4Dq(q)) => nf4_dq::dequantize(q, n),
+            (f, QuantPayload::Fp8(q)) if f.fp8_kind().is_some() => {
+                fp8_scaled::dequantize(q, f.fp8_kind().unwrap_or(Fp8Kind::E4m3fn), n)
+            }
+            (f, QuantPayload::Blocks(b)) if f.half_kind().is_some() => {
+                float16::dequantize(b, f.half_kind().unwrap_or(Half::F16), n)
+            }
             _ => Err(TensorError::Internal(
                 "quantized payload does not match its format".into(),
             )),
@@ -381,6 +445,7 @@ impl QuantizedTensor {
             QuantPayload::Nf4(q) => q.codes.len() + 4 * q.absmax.len(),
             QuantPayload::Nf4Dq(q) => q.codes.len() + q.absmax_q.len() + 4 * q.absmax2.len() + 4,
             QuantPayload::Nvfp4(q) => q.codes.len() + q.scales.len() + 4,
+            QuantPayload::Fp8(q) => q.codes.len() + 4,
         }
     }
 
@@ -435,6 +500,10 @@ impl QuantizedTensor {
                 out.extend_from_slice(&q.codes);
                 out.extend_from_slice(&q.scales);
                 f32s(&mut out, &[q.global_scale]);
+            }
+            QuantPayload::Fp8(q) => {
+                out.extend_from_slice(&q.codes);
+                f32s(&mut out, &[q.scale]);
             }
         }
         out
@@ -581,6 +650,36 @@ impl QuantizedTensor {
                     absmax2,
                     offset,
                 })
+            }
+            QuantFormat::Fp8E4m3fn | QuantFormat::Fp8E5m2 => {
+                let kind = format.fp8_kind().unwrap_or(Fp8Kind::E4m3fn);
+                let codes = r.take(n)?.to_vec();
+                if let Some(i) = fp8_scaled::first_non_finite(&codes, kind) {
+                    return Err(TensorError::NonFinite(format!(
+                        "{} element {i} is NaN or infinity (code {:#04x})",
+                        format.name(),
+                        codes[i]
+                    )));
+                }
+                let scale = r.f32()?;
+                if !(scale.is_finite() && scale > 0.0) {
+                    return Err(TensorError::NonFinite(format!(
+                        "{} scale {scale} is not finite and positive",
+                        format.name()
+                    )));
+                }
+                QuantPayload::Fp8(Fp8Quantized { codes, scale })
+            }
+            QuantFormat::F16 | QuantFormat::Bf16 => {
+                let kind = format.half_kind().unwrap_or(Half::F16);
+                let values = r.take(want)?.to_vec();
+                if let Some(i) = float16::first_non_finite(&values, kind) {
+                    return Err(TensorError::NonFinite(format!(
+                        "{} element {i} is NaN or infinity",
+                        format.name()
+                    )));
+                }
+                QuantPayload::Blocks(values)
             }
         };
         Ok(QuantizedTensor {

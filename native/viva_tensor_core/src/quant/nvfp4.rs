@@ -58,12 +58,7 @@ pub fn global_scale(amax: f32) -> f32 {
 /// Quantizes `x` to NVFP4.
 pub fn quantize(x: &[f32]) -> Result<Nvfp4Quantized> {
     check_finite(x)?;
-    let amax = if x.len() >= super::common::PAR_MIN_ELEMS {
-        use rayon::prelude::*;
-        x.par_chunks(4096).map(absmax).reduce(|| 0.0, f32::max)
-    } else {
-        absmax(x)
-    };
+    let amax = super::common::tensor_absmax(x);
     let g = global_scale(amax);
     let (codes, scales) = encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |b, out| {
         let s = (absmax(b) / 6.0) * g;

@@ -159,7 +159,7 @@ fn quantize_rows(x: &[f32], k: usize, outlier: &[bool]) -> (Vec<i8>, Vec<f32>) {
                     if o || s == 0.0 {
                         0
                     } else {
-                        (v / s).round().clamp(-127.0, 127.0) as i8
+                        crate::quant::common::round_half_away(v / s).clamp(-127.0, 127.0) as i8
                     }
                 })
                 .collect();

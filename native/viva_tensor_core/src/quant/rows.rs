@@ -10,8 +10,8 @@
 //! (the per-block decoders are shared), so the values are bit-identical.
 
 use super::{
-    ggml_q4_0, ggml_q4_1, ggml_q5_0, ggml_q8_0, int8, mxfp4, nf4, nf4_dq, nvfp4, QuantFormat,
-    QuantPayload, QuantizedTensor,
+    float16, fp8_scaled, ggml_q4_0, ggml_q4_1, ggml_q5_0, ggml_q8_0, int8, mxfp4, nf4, nf4_dq,
+    nvfp4, QuantFormat, QuantPayload, QuantizedTensor,
 };
 use crate::{Result, TensorError};
 
@@ -93,6 +93,16 @@ pub fn decode_range(q: &QuantizedTensor, start: usize, out: &mut [f32]) -> Resul
             nf4_spans(&p.codes, block_size, start, out, |j| {
                 nf4_dq::block_absmax(p, j)
             });
+            Ok(())
+        }
+        (f, QuantPayload::Fp8(p)) if f.fp8_kind().is_some() => {
+            let kind = f.fp8_kind().unwrap_or(fp8_scaled::Fp8Kind::E4m3fn);
+            fp8_scaled::decode_range(p, kind, start, out);
+            Ok(())
+        }
+        (f, QuantPayload::Blocks(b)) if f.half_kind().is_some() => {
+            let kind = f.half_kind().unwrap_or(float16::Half::F16);
+            float16::decode_range(b, kind, start, out);
             Ok(())
         }
         _ => Err(TensorError::Internal(

@@ -25,6 +25,10 @@ pub(crate) fn all_formats() -> Vec<QuantFormat> {
             block_size: 4,
             block_size2: 3,
         },
+        QuantFormat::Fp8E4m3fn,
+        QuantFormat::Fp8E5m2,
+        QuantFormat::F16,
+        QuantFormat::Bf16,
     ]
 }
 
@@ -50,7 +54,7 @@ fn dispatch_matches_reference_vectors() {
                 QuantPayload::Nf4(q) => q.codes.clone(),
                 QuantPayload::Nf4Dq(q) => q.codes.clone(),
                 QuantPayload::Nvfp4(q) => q.codes.clone(),
-                QuantPayload::Int8(_) => unreachable!(),
+                QuantPayload::Int8(_) | QuantPayload::Fp8(_) => unreachable!(),
             };
             assert_bytes_eq(&format!("{dir}/{case}.q.bin"), &got_q, &want_q);
             assert_bits_eq(
@@ -79,6 +83,10 @@ fn nbytes_and_ratio() {
         (QuantFormat::NF4, 64 * 36),
         (QuantFormat::NF4_DQ, 64 * 33 + 4 + 4),
         (QuantFormat::Int8(Int8Granularity::PerTensor), 4096 + 4),
+        (QuantFormat::Fp8E4m3fn, 4096 + 4),
+        (QuantFormat::Fp8E5m2, 4096 + 4),
+        (QuantFormat::F16, 2 * 4096),
+        (QuantFormat::Bf16, 2 * 4096),
     ];
     for (fmt, payload) in expect {
         let t = QuantizedTensor::quantize(&x, &[16, 256], fmt).unwrap();
@@ -274,6 +282,7 @@ fn parallel_equals_serial() {
                 QuantPayload::Nvfp4(q) => q.codes.clone(),
                 QuantPayload::Int8(q) => q.q.iter().map(|&v| v as u8).collect(),
                 QuantPayload::Nf4Dq(q) => q.codes.clone(),
+                QuantPayload::Fp8(q) => q.codes.clone(),
             })
             .collect();
         let big_codes = match big.payload() {
@@ -282,6 +291,7 @@ fn parallel_equals_serial() {
             QuantPayload::Nvfp4(q) => q.codes.clone(),
             QuantPayload::Int8(q) => q.q.iter().map(|&v| v as u8).collect(),
             QuantPayload::Nf4Dq(q) => q.codes.clone(),
+            QuantPayload::Fp8(q) => q.codes.clone(),
         };
         assert_eq!(big_codes, joined, "{}", fmt.name());
         assert_bits_eq(fmt.name(), &dq_big, &dq_small);
