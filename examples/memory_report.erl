@@ -25,7 +25,8 @@
 -export([main/0, synthetic_weight/3]).
 
 -define(FORMATS, [q8_0, q5_0, q4_1, q4_0, mxfp4, nvfp4, nf4, nf4_dq,
-                  {int8, per_tensor}, {int8, {per_channel, 0}}, {int8, {per_block, 32}}]).
+                  {int8, per_tensor}, {int8, {per_channel, 0}}, {int8, {per_block, 32}},
+                  fp8_e4m3fn, fp8_e5m2, f16, bf16]).
 -define(OUTLIER_COLS, [7, 300, 1023, 1500, 2048, 2900, 3333, 4000]).
 
 -spec main() -> ok.

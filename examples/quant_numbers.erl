@@ -20,7 +20,8 @@ main(Shape) ->
               ["format", "nbytes", "ratio", "rmse", "max_abs", "sqnr_dB", "cosine",
                "quant_ms", "deq_ms"]),
     Formats = [q8_0, q5_0, q4_1, q4_0, mxfp4, nvfp4, nf4, nf4_dq,
-               {int8, per_tensor}, {int8, {per_channel, 0}}, {int8, {per_block, 32}}],
+               {int8, per_tensor}, {int8, {per_channel, 0}}, {int8, {per_block, 32}},
+               fp8_e4m3fn, fp8_e5m2, f16, bf16],
     lists:foreach(fun(F) -> row(W, F) end, Formats).
 
 row(W, F) ->
