@@ -242,11 +242,12 @@ fn run_len(grp: &Grouping) -> usize {
     }
 }
 
-/// `out[i] = clamp(round(x[start + i] / s), -127, 127)` with `s` the scale of
-/// element `start + i` (0 when `s` is 0), one scale lookup per run.
+/// Calls `f(pos, stop, group)` for each run of consecutive elements in
+/// `start..end` that share one scale (the tensor, a block, or `inner`
+/// elements of one channel), so callers look the scale up once per run
+/// instead of once per element.
 #[inline(always)]
-fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mut [i8]) {
-    let end = start + out.len();
+fn for_each_run(grp: &Grouping, start: usize, end: usize, mut f: impl FnMut(usize, usize, usize)) {
     let run = run_len(grp);
     let mut pos = start;
     while pos < end {
@@ -255,7 +256,17 @@ fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mu
         } else {
             ((pos / run + 1) * run).min(end)
         };
-        let s = scales[grp.group(pos)];
+        f(pos, stop, grp.group(pos));
+        pos = stop;
+    }
+}
+
+/// `out[i] = clamp(round(x[start + i] / s), -127, 127)` with `s` the scale of
+/// element `start + i` (0 when `s` is 0), one scale lookup per run.
+#[inline(always)]
+fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mut [i8]) {
+    for_each_run(grp, start, start + out.len(), |pos, stop, g| {
+        let s = scales[g];
         let dst = &mut out[pos - start..stop - start];
         if s == 0.0 {
             dst.fill(0);
@@ -264,33 +275,20 @@ fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mu
                 *o = super::common::round_half_away(v / s).clamp(-127.0, 127.0) as i8;
             }
         }
-        pos = stop;
-    }
+    });
 }
 
 /// `out[i] = q[start + i] · scale(start + i)`.
 fn decode_runs(q: &Int8Quantized, grp: &Grouping, start: usize, out: &mut [f32]) {
-    let end = start + out.len();
-    // Consecutive elements share a scale over whole runs (the tensor, a
-    // block, or `inner` elements of one channel): look the group up once per
-    // run instead of dividing per element.
-    let run = run_len(grp);
-    let mut pos = start;
-    while pos < end {
-        let stop = if run == usize::MAX {
-            end
-        } else {
-            ((pos / run + 1) * run).min(end)
-        };
-        let s = q.scales[grp.group(pos)];
+    for_each_run(grp, start, start + out.len(), |pos, stop, g| {
+        let s = q.scales[g];
         for (o, &c) in out[pos - start..stop - start]
             .iter_mut()
             .zip(&q.q[pos..stop])
         {
             *o = c as f32 * s;
         }
-        pos = stop;
-    }
+    });
 }
 
 #[cfg(test)]

@@ -48,18 +48,23 @@ fn block_fma(acc: &mut [f32; L], x: &[f32], w: &[f32; 32]) {
     }
 }
 
-/// One row of q4_0 blocks (`row.len() = 18 · k / 32`) against `xs[..R]`
-/// (each `k` long): `out[r] = Σ_blocks d · Σ_j x_r[j] · (q_j − 8)`.
+/// One row of ggml blocks of `BYTES` bytes each (an f16 scale `d`, then
+/// codes for 32 values) against `xs[..R]` (each `k = 32 · blocks` long):
+/// `out[r] = Σ_blocks d · Σ_j x_r[j] · w_j`, with `decode` writing a block's
+/// 32 code values `w` from its code bytes. Monomorphized per format, so the
+/// decoder inlines into the block loop.
 #[inline(always)]
-fn q4_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+fn ggml_row_impl<const R: usize, const BYTES: usize>(
+    row: &[u8],
+    xs: &[&[f32]],
+    out: &mut [f32],
+    decode: impl Fn(&[u8], &mut [f32; 32]),
+) {
     let mut tot = [[0f32; L]; R];
-    for (bi, b) in row.chunks_exact(18).enumerate() {
+    for (bi, b) in row.chunks_exact(BYTES).enumerate() {
         let d = f16_to_f32(b[0], b[1]);
         let mut w = [0f32; 32];
-        for j in 0..16 {
-            w[j] = ((b[2 + j] & 0x0F) as i32 - 8) as f32;
-            w[j + 16] = ((b[2 + j] >> 4) as i32 - 8) as f32;
-        }
+        decode(&b[2..], &mut w);
         for r in 0..R {
             let mut acc = [0f32; L];
             block_fma(&mut acc, &xs[r][bi * 32..bi * 32 + 32], &w);
@@ -73,27 +78,26 @@ fn q4_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
     }
 }
 
+/// One row of q4_0 blocks (`row.len() = 18 · k / 32`) against `xs[..R]`
+/// (each `k` long): `out[r] = Σ_blocks d · Σ_j x_r[j] · (q_j − 8)`.
+#[inline(always)]
+fn q4_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    ggml_row_impl::<R, 18>(row, xs, out, |q, w| {
+        for j in 0..16 {
+            w[j] = ((q[j] & 0x0F) as i32 - 8) as f32;
+            w[j + 16] = ((q[j] >> 4) as i32 - 8) as f32;
+        }
+    });
+}
+
 /// One row of q8_0 blocks (`row.len() = 34 · k / 32`) against `xs[..R]`.
 #[inline(always)]
 fn q8_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    let mut tot = [[0f32; L]; R];
-    for (bi, b) in row.chunks_exact(34).enumerate() {
-        let d = f16_to_f32(b[0], b[1]);
-        let mut w = [0f32; 32];
+    ggml_row_impl::<R, 34>(row, xs, out, |q, w| {
         for j in 0..32 {
-            w[j] = (b[2 + j] as i8) as f32;
+            w[j] = (q[j] as i8) as f32;
         }
-        for r in 0..R {
-            let mut acc = [0f32; L];
-            block_fma(&mut acc, &xs[r][bi * 32..bi * 32 + 32], &w);
-            for l in 0..L {
-                tot[r][l] += d * acc[l];
-            }
-        }
-    }
-    for r in 0..R {
-        out[r] = lanes_sum(&tot[r]);
-    }
+    });
 }
 
 /// One row of int8 codes against `xs[..R]`: `out[r] = Σ_j x_r[j] · q_j`
