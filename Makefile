@@ -87,7 +87,7 @@ tour: build
 bench: build
 	$(REBAR3) as test compile
 	@mkdir -p _build/bench
-	erlc -o _build/bench bench/vtensor_bench.erl bench/vops_bench.erl bench/hrr_bench.erl bench/quant_bench.erl
+	erlc -o _build/bench bench/bench_timing.erl bench/vtensor_bench.erl bench/vops_bench.erl bench/hrr_bench.erl bench/quant_bench.erl
 	cp bench/numpy_ref.py _build/bench/
 	erl -noshell -pa _build/default/lib/viva_tensor/ebin -pa _build/bench \
 		-eval 'vtensor_bench:run(), halt().'

@@ -14,13 +14,13 @@ run() ->
     {ok, A} = vhrr:random(2048, 1),
     {ok, B} = vhrr:random(2048, 2),
     N = 2000,
-    Cos = median(fun() -> loop(N, fun() -> {ok, _} = vhrr:similarity(A, B) end) end, 5) / N,
+    Cos = bench_timing:median_us(fun() -> bench_timing:loop(N, fun() -> {ok, _} = vhrr:similarity(A, B) end) end, 5) / N,
     io:format("cosine similarity at 2048: ~.1f us~n", [Cos]),
     {ok, Key} = vhrr:random(1024, 3),
     {ok, Filler} = vhrr:random(1024, 4),
     {ok, Trace} = vhrr:bind(Key, Filler),
     {ok, Cands} = vtensor:random_normal([10000, 1024], 5),
-    Q = median(fun() -> {ok, _} = vhrr:query(Trace, Key, Cands, 5) end, 5),
+    Q = bench_timing:median_us(fun() -> {ok, _} = vhrr:query(Trace, Key, Cands, 5) end, 5),
     io:format("query (unbind + cosine top-5) against 10,000 x 1024 candidates: ~.2f ms~n", [Q / 1000]),
     ok.
 
@@ -28,8 +28,8 @@ dim_row(D) ->
     {ok, A} = vhrr:random(D, 1),
     {ok, B} = vhrr:random(D, 2),
     N = max(20, 200000 div D),
-    Bind = median(fun() -> loop(N, fun() -> {ok, _} = vhrr:bind(A, B) end) end, 5) / N,
-    Unbind = median(fun() -> loop(N, fun() -> {ok, _} = vhrr:unbind(A, B) end) end, 5) / N,
+    Bind = bench_timing:median_us(fun() -> bench_timing:loop(N, fun() -> {ok, _} = vhrr:bind(A, B) end) end, 5) / N,
+    Unbind = bench_timing:median_us(fun() -> bench_timing:loop(N, fun() -> {ok, _} = vhrr:unbind(A, B) end) end, 5) / N,
     {ok, LA} = vtensor:to_list(A),
     {ok, LB} = vtensor:to_list(B),
     TA = list_to_tuple(LA),
@@ -45,10 +45,4 @@ naive_at(TA, TB, D, K, J, Acc) ->
     naive_at(TA, TB, D, K, J + 1,
              Acc + element(J + 1, TA) * element(((K - J + D) rem D) + 1, TB)).
 
-loop(0, _F) -> ok;
-loop(N, F) -> F(), loop(N - 1, F).
 
-median(F, Runs) ->
-    F(),
-    Times = lists:sort([element(1, timer:tc(F)) || _ <- lists:seq(1, Runs)]),
-    lists:nth((Runs + 1) div 2, Times).

@@ -36,7 +36,7 @@ ours(Rows) ->
     progress("tiny add"),
     {ok, A4} = vtensor:from_list([1.0, 2.0, 3.0, 4.0]),
     N = 100000,
-    Tiny = median(fun() -> loop(N, fun() -> vops:add(A4, A4) end) end, 5) / N,
+    Tiny = median(fun() -> bench_timing:loop(N, fun() -> vops:add(A4, A4) end) end, 5) / N,
     Gemm = [begin
                 progress(io_lib:format("sgemm ~b", [S])),
                 {ok, A} = vtensor:random_normal([S, S], 1),
@@ -97,13 +97,8 @@ figure(Seconds, time) -> Seconds * 1.0e6;
 figure(Seconds, Amount) -> Amount / Seconds.
 
 %% Seconds per call (timer:tc gives microseconds).
-median(F, Runs) ->
-    F(),
-    Times = lists:sort([element(1, timer:tc(F)) || _ <- lists:seq(1, Runs)]),
-    lists:nth((Runs + 1) div 2, Times) / 1.0e6.
+median(F, Runs) -> bench_timing:median_us(F, Runs) / 1.0e6.
 
-loop(0, _F) -> ok;
-loop(N, F) -> F(), loop(N - 1, F).
 
 progress(What) ->
     io:format("  timing ~ts...~n", [What]).

@@ -20,12 +20,12 @@ call_overhead() ->
     {ok, T} = vtensor:from_list([1.0, 2.0, 3.0, 4.0], [4], f32),
     Small = <<0:128>>,
     N = 100000,
-    Rows = [{"vtensor:shape/1 (metadata NIF)", fun() -> loop(N, fun() -> vtensor:shape(T) end) end},
-            {"vtensor:from_binary/3, 4 x f32", fun() -> loop(N, fun() -> vtensor:from_binary(Small, f32, [4]) end) end},
-            {"vtensor:to_binary/1, 4 x f32", fun() -> loop(N, fun() -> vtensor:to_binary(T) end) end},
-            {"vtensor:transpose/1 (a view)", fun() -> loop(N, fun() -> vtensor:transpose(T) end) end}],
+    Rows = [{"vtensor:shape/1 (metadata NIF)", fun() -> bench_timing:loop(N, fun() -> vtensor:shape(T) end) end},
+            {"vtensor:from_binary/3, 4 x f32", fun() -> bench_timing:loop(N, fun() -> vtensor:from_binary(Small, f32, [4]) end) end},
+            {"vtensor:to_binary/1, 4 x f32", fun() -> bench_timing:loop(N, fun() -> vtensor:to_binary(T) end) end},
+            {"vtensor:transpose/1 (a view)", fun() -> bench_timing:loop(N, fun() -> vtensor:transpose(T) end) end}],
     io:format("NIF call overhead (~b calls each):~n", [N]),
-    [io:format("  ~-34s ~6.2f us/call~n", [Name, median(F, 5) / N]) || {Name, F} <- Rows].
+    [io:format("  ~-34s ~6.2f us/call~n", [Name, bench_timing:median_us(F, 5) / N]) || {Name, F} <- Rows].
 
 conversions(MiB) ->
     Elems = MiB * ?MB div 4,
@@ -42,7 +42,7 @@ conversions(MiB) ->
             {"random_normal f32", fun() -> {ok, X} = vtensor:random_normal([Elems], 3), vtensor:deallocate(X) end, Bytes}],
     io:format("~b MiB of f32 (~b elements), GB/s of f32 input read:~n", [MiB, Elems]),
     [begin
-         Us = median(F, 5),
+         Us = bench_timing:median_us(F, 5),
          io:format("  ~-40s ~9.3f ms  ~ts~n", [Name, Us / 1000, rate(B, Us)])
      end || {Name, F, B} <- Rows],
     ok = vtensor:deallocate(T).
@@ -50,10 +50,4 @@ conversions(MiB) ->
 rate(_Bytes, 0) -> "(under 1 us: no data moved)";
 rate(Bytes, Us) -> io_lib:format("~7.2f GB/s", [Bytes / Us / 1000]).
 
-loop(0, _F) -> ok;
-loop(N, F) -> F(), loop(N - 1, F).
 
-median(F, Runs) ->
-    F(),
-    Times = lists:sort([element(1, timer:tc(F)) || _ <- lists:seq(1, Runs)]),
-    lists:nth((Runs + 1) div 2, Times).
