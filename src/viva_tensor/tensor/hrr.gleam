@@ -216,9 +216,10 @@ pub fn query(
     False -> {
       use guess <- try(unbind(trace, key))
       let g = tensor.to_list(guess)
+      let ng = sqrt(dot(g, g, 0.0))
       use scored <- all_ok(index(candidates), fn(c) {
         use #(_, xc, _) <- pair(guess, c.1)
-        Ok(#(c.0, cosine(g, xc)))
+        Ok(#(c.0, cosine_normed(g, ng, xc)))
       })
       Ok(take(sort_by(scored, fn(x, y) { x.1 >=. y.1 }), k))
     }
@@ -356,7 +357,12 @@ fn sequence_loop(
 }
 
 fn cosine(a: List(Float), b: List(Float)) -> Float {
-  let na = sqrt(dot(a, a, 0.0))
+  cosine_normed(a, sqrt(dot(a, a, 0.0)), b)
+}
+
+/// `cosine(a, b)` with `a`'s norm `na` already known (a query scores one
+/// vector against many).
+fn cosine_normed(a: List(Float), na: Float, b: List(Float)) -> Float {
   let nb = sqrt(dot(b, b, 0.0))
   case na <. 0.0001 || nb <. 0.0001 {
     True -> 0.0
