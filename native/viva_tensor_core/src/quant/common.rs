@@ -98,6 +98,64 @@ where
     (out, side)
 }
 
+/// Encodes `x` with a kernel that checks finiteness as it goes: `run(xs,
+/// out)` encodes the whole blocks `xs` (a multiple of `block` values, at most
+/// `BLOCKS_PER_TASK` blocks) into `out` and returns `false` if it met a NaN or
+/// infinity. The last partial block is zero-padded into a scratch run of one
+/// block. Runs are encoded in parallel from [`PAR_MIN_ELEMS`] elements; each
+/// block's bytes depend only on its values, so the result is identical to the
+/// serial one.
+///
+/// Fusing the check into the kernel saves the separate read of `x` that
+/// [`check_finite`] costs (a quarter of the time of a kernel that runs near
+/// memory speed). On failure the error names the first non-finite element,
+/// exactly as [`check_finite`] does.
+pub fn encode_runs_checked<F>(
+    x: &[f32],
+    block: usize,
+    bytes_per_block: usize,
+    run: F,
+) -> Result<Vec<u8>>
+where
+    F: Fn(&[f32], &mut [u8]) -> bool + Sync,
+{
+    let nb = n_blocks(x.len(), block);
+    let mut out = vec![0u8; nb * bytes_per_block];
+    let per_task = BLOCKS_PER_TASK * block;
+    let task = |(t, o): (usize, &mut [u8])| -> bool {
+        let start = t * per_task;
+        let xs = &x[start..(start + per_task).min(x.len())];
+        let whole = xs.len() / block;
+        let (o_whole, o_tail) = o.split_at_mut(whole * bytes_per_block);
+        let mut ok = run(&xs[..whole * block], o_whole);
+        if whole * block < xs.len() {
+            let mut tmp = vec![0f32; block];
+            tmp[..xs.len() - whole * block].copy_from_slice(&xs[whole * block..]);
+            ok &= run(&tmp, o_tail);
+        }
+        ok
+    };
+    let chunk = BLOCKS_PER_TASK * bytes_per_block;
+    let ok = if x.len() >= PAR_MIN_ELEMS {
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .map(task)
+            .reduce(|| true, |a, b| a & b)
+    } else {
+        out.chunks_mut(chunk.max(1))
+            .enumerate()
+            .map(task)
+            .fold(true, |a, b| a & b)
+    };
+    if !ok {
+        check_finite(x)?;
+        return Err(TensorError::Internal(
+            "quantizer kernel reported a non-finite input that check_finite did not find".into(),
+        ));
+    }
+    Ok(out)
+}
+
 /// Runs `f(block_index, block_bytes, block_out)` for every block and returns
 /// the first `n` decoded values (the padding of the last block is dropped).
 ///

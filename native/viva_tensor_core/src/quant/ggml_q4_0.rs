@@ -18,7 +18,9 @@
 
 use half::f16;
 
-use super::common::{check_finite, check_packed_len, decode_blocks, encode_blocks};
+use super::common::{
+    check_finite, check_packed_len, decode_blocks, encode_blocks, encode_runs_checked,
+};
 use crate::Result;
 
 /// Values per block.
@@ -53,8 +55,25 @@ pub(crate) fn fma_code(v: f32, id: f32, bias: f64, max: f32, zero_code: u8) -> u
     t.clamp(0.0, max) as u8
 }
 
-/// Quantizes `x` to packed Q4_0 blocks.
+/// Quantizes `x` to packed Q4_0 blocks ([`BLOCK_BYTES`] per 32 values, the
+/// last block zero-padded).
+///
+/// # Errors
+/// [`crate::TensorError::NonFinite`] naming the first NaN or infinity.
 pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        return encode_runs_checked(x, BLOCK_ELEMS, BLOCK_BYTES, |xs, o| {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2::q4_0_blocks(xs, o) }
+        });
+    }
+    quantize_portable(x)
+}
+
+/// The portable encoder behind [`quantize`] (same bytes; used on CPUs
+/// without AVX2 and by the tests of the AVX2 kernel).
+pub(crate) fn quantize_portable(x: &[f32]) -> Result<Vec<u8>> {
     check_finite(x)?;
     Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {
         let max = signed_absmax(x);
