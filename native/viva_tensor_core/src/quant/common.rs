@@ -221,7 +221,8 @@ pub fn check_side_len(what: &str, got: usize, want: usize) -> Result<()> {
     Ok(())
 }
 
-/// Largest |x| of a slice (0 for an empty one); NaN-free input assumed.
+/// Largest |x| of a slice (0 for an empty one); NaN or infinity when the
+/// slice holds one (as a bit-pattern maximum a NaN ranks above infinity).
 ///
 /// Compares the bit patterns of `|x|` as integers, which order exactly like
 /// the non-negative floats they encode (infinity included), so the result is
@@ -232,11 +233,15 @@ pub fn absmax(x: &[f32]) -> f32 {
     f32::from_bits(x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF)))
 }
 
-/// Largest |x| of a whole (NaN-free) tensor, in parallel from
+/// Largest |x| of a whole tensor, in parallel from
 /// [`PAR_MIN_ELEMS`] elements; the same value as [`absmax`].
 pub fn tensor_absmax(x: &[f32]) -> f32 {
     if x.len() >= PAR_MIN_ELEMS {
-        x.par_chunks(PAR_CHUNK).map(absmax).reduce(|| 0.0, f32::max)
+        // bit-pattern maximum like `absmax`, so a NaN is kept (`f32::max`
+        // would drop it; callers rely on a non-finite result for NaN input)
+        x.par_chunks(PAR_CHUNK)
+            .map(absmax)
+            .reduce(|| 0.0, |a, b| f32::from_bits(a.to_bits().max(b.to_bits())))
     } else {
         absmax(x)
     }

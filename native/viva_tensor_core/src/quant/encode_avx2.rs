@@ -95,32 +95,38 @@ unsafe fn pack_i8(q: [__m256i; 4]) -> __m256i {
 /// what lets the encoders run near memory speed.
 const GROUP: usize = 8;
 
+/// Reduces 8 vectors with `op` (associative, commutative, lane-wise) so
+/// that lane `b` of the result is `op` over the 8 lanes of `m[b]`: the
+/// transpose-and-reduce of two unpack rounds and one 128-bit swap.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn group_reduce(m: [__m256i; GROUP], op: impl Fn(__m256i, __m256i) -> __m256i) -> __m256i {
+    let pair =
+        |a: __m256i, b: __m256i| op(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
+    let quad =
+        |a: __m256i, b: __m256i| op(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
+    // 128-bit lane h of q0123 now holds blocks 0..4 reduced over their half h
+    let q0123 = quad(pair(m[0], m[1]), pair(m[2], m[3]));
+    let q4567 = quad(pair(m[4], m[5]), pair(m[6], m[7]));
+    op(
+        _mm256_permute2x128_si256::<0x20>(q0123, q4567),
+        _mm256_permute2x128_si256::<0x31>(q0123, q4567),
+    )
+}
+
 /// For 8 consecutive blocks of 32 values at `p`: lane `b` holds the largest
 /// `|x|` bit pattern of block `b`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn group_abs_bits_max(p: *const f32) -> __m256i {
-    let m: [__m256i; GROUP] = std::array::from_fn(|b| {
+    let m = std::array::from_fn(|b| {
         let v = load32(p.add(b * 32));
         _mm256_max_epu32(
             _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
             _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
         )
     });
-    // transpose-and-reduce: after the two unpack rounds, 128-bit lane h of
-    // q0123 holds the maxima of blocks 0..4 over their half h, ...
-    let pair = |a: __m256i, b: __m256i| {
-        _mm256_max_epu32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b))
-    };
-    let quad = |a: __m256i, b: __m256i| {
-        _mm256_max_epu32(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b))
-    };
-    let q0123 = quad(pair(m[0], m[1]), pair(m[2], m[3]));
-    let q4567 = quad(pair(m[4], m[5]), pair(m[6], m[7]));
-    _mm256_max_epu32(
-        _mm256_permute2x128_si256::<0x20>(q0123, q4567),
-        _mm256_permute2x128_si256::<0x31>(q0123, q4567),
-    )
+    group_reduce(m, |a, b| _mm256_max_epu32(a, b))
 }
 
 /// Whether every lane of `bits` (|x| bit patterns) is finite.
@@ -131,19 +137,13 @@ unsafe fn all_finite(bits: __m256i) -> bool {
     _mm256_testz_si256(bad, bad) != 0
 }
 
-/// Per-block scales of a group: `d` (as f16 bits, nearest-even, like
-/// `half::f16::from_f32`) and `id = d == 0 ? 0 : 1 / d` (f32), from
-/// `d = num / den` computed per lane. Returns whether any `id` overflowed
-/// to infinity (the blocks then need the NaN-safe path).
+/// Per-block scales of a group from `d` (one lane per block): `d` as f16
+/// bits (nearest-even, like `half::f16::from_f32`) and `id = d == 0 ? 0 :
+/// 1 / d` (f32). Returns whether any `d` or `id` is infinite (those blocks
+/// need the NaN-safe path).
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn group_scales(
-    num: __m256,
-    den: f32,
-    d16: &mut [u16; GROUP],
-    id: &mut [f32; GROUP],
-) -> bool {
-    let d = _mm256_div_ps(num, _mm256_set1_ps(den));
+unsafe fn group_scales(d: __m256, d16: &mut [u16; GROUP], id: &mut [f32; GROUP]) -> bool {
     let nonzero = _mm256_cmp_ps::<_CMP_NEQ_OQ>(d, _mm256_setzero_ps());
     let inv = _mm256_and_ps(_mm256_div_ps(_mm256_set1_ps(1.0), d), nonzero);
     _mm_storeu_si128(
@@ -151,11 +151,20 @@ unsafe fn group_scales(
         _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(d),
     );
     _mm256_storeu_ps(id.as_mut_ptr(), inv);
-    let inf = _mm256_cmp_ps::<_CMP_EQ_OQ>(
-        _mm256_and_ps(inv, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF))),
-        _mm256_set1_ps(f32::INFINITY),
+    let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF));
+    let inf = _mm256_set1_ps(f32::INFINITY);
+    let bad = _mm256_or_ps(
+        _mm256_cmp_ps::<_CMP_EQ_OQ>(_mm256_and_ps(inv, abs), inf),
+        _mm256_cmp_ps::<_CMP_EQ_OQ>(_mm256_and_ps(d, abs), inf),
     );
-    _mm256_movemask_ps(inf) != 0
+    _mm256_movemask_ps(bad) != 0
+}
+
+/// `num / den` in every lane.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn div_by(num: __m256, den: f32) -> __m256 {
+    _mm256_div_ps(num, _mm256_set1_ps(den))
 }
 
 /// Round half away from zero and convert to i32, for `|q| < 2^23` (every
@@ -222,7 +231,7 @@ pub unsafe fn q8_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
             continue;
         }
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
-        let overflow = group_scales(_mm256_castsi256_ps(amax), 127.0, &mut d16, &mut id);
+        let overflow = group_scales(div_by(_mm256_castsi256_ps(amax), 127.0), &mut d16, &mut id);
         for b in 0..GROUP {
             let o = &mut out[(g + b) * 34..(g + b + 1) * 34];
             if overflow {
@@ -369,7 +378,7 @@ pub unsafe fn q4_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
             continue;
         }
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
-        let overflow = group_scales(group_signed_max(p, amax), -8.0, &mut d16, &mut id);
+        let overflow = group_scales(div_by(group_signed_max(p, amax), -8.0), &mut d16, &mut id);
         for b in 0..GROUP {
             let o = &mut out[(g + b) * 18..(g + b + 1) * 18];
             if overflow {
@@ -394,6 +403,172 @@ pub unsafe fn q4_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     finite
 }
 
+/// Blocks `g..g + 8` of a run (as `p`, the first value) through the
+/// portable per-block encoder `block` into `out` (`bytes` per block), for
+/// groups that the fast arithmetic does not cover.
+#[inline]
+unsafe fn group_portable(
+    p: *const f32,
+    out: &mut [u8],
+    bytes: usize,
+    block: fn(&[f32], &mut [u8]),
+) {
+    for (b, o) in out.chunks_exact_mut(bytes).enumerate() {
+        // SAFETY (caller): the 8 blocks at p are in bounds
+        block(std::slice::from_raw_parts(p.add(b * 32), 32), o);
+    }
+}
+
+/// Runs the group kernel `group(p, out)` over the whole groups of 8 blocks of
+/// a run and the portable `block` encoder over the rest, with the
+/// finiteness check; returns `false` if a NaN or an infinity was seen.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn for_groups(
+    x: &[f32],
+    out: &mut [u8],
+    bytes: usize,
+    block: fn(&[f32], &mut [u8]),
+    group: impl Fn(*const f32, &mut [u8]),
+) -> bool {
+    let nb = x.len() / 32;
+    assert!(x.len() == nb * 32 && out.len() == nb * bytes);
+    let mut finite = true;
+    let mut g = 0;
+    while g < nb {
+        let n = GROUP.min(nb - g);
+        let p = x.as_ptr().add(g * 32);
+        let o = &mut out[g * bytes..(g + n) * bytes];
+        if n == GROUP {
+            // SAFETY: blocks g..g+8 are in bounds (asserted above)
+            if all_finite(group_abs_bits_max(p)) {
+                group(p, o);
+            } else {
+                finite = false;
+            }
+        } else {
+            let xs = &x[g * 32..(g + n) * 32];
+            if xs.iter().all(|v| v.is_finite()) {
+                group_portable(p, o, bytes, block);
+            } else {
+                finite = false;
+            }
+        }
+        g += n;
+    }
+    finite
+}
+
+/// Q4_1 blocks: `x` holds whole blocks of 32 values, `out` 20 bytes per
+/// block (layout in [`super::ggml_q4_1`]). Returns `false` if `x` holds a NaN
+/// or an infinity (the bytes of that block are then unspecified).
+///
+/// Groups whose maximum or minimum is ±0 (where the portable encoder keeps
+/// the sign of the first zero it met, which lane-wise max/min do not) or
+/// whose `d` or `1 / d` is infinite go through the portable block encoder.
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C ([`has_encode_simd`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn q4_1_blocks(x: &[f32], out: &mut [u8]) -> bool {
+    use super::ggml_q4_1::encode_block;
+    let half = _mm256_set1_ps(0.5);
+    let fifteen = _mm256_set1_epi32(15);
+    for_groups(x, out, 20, encode_block, |p, out| {
+        let ext: [(__m256i, __m256i); GROUP] = std::array::from_fn(|b| {
+            let v = load32(p.add(b * 32));
+            let mx = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
+            let mn = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
+            (_mm256_castps_si256(mx), _mm256_castps_si256(mn))
+        });
+        let fmax = |a: __m256i, b: __m256i| {
+            _mm256_castps_si256(_mm256_max_ps(
+                _mm256_castsi256_ps(a),
+                _mm256_castsi256_ps(b),
+            ))
+        };
+        let fmin = |a: __m256i, b: __m256i| {
+            _mm256_castps_si256(_mm256_min_ps(
+                _mm256_castsi256_ps(a),
+                _mm256_castsi256_ps(b),
+            ))
+        };
+        let max = _mm256_castsi256_ps(group_reduce(ext.map(|e| e.0), fmax));
+        let min = _mm256_castsi256_ps(group_reduce(ext.map(|e| e.1), fmin));
+        let zero = _mm256_setzero_ps();
+        let signed_zero = _mm256_or_ps(
+            _mm256_cmp_ps::<_CMP_EQ_OQ>(max, zero),
+            _mm256_cmp_ps::<_CMP_EQ_OQ>(min, zero),
+        );
+        let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
+        let bad = group_scales(div_by(_mm256_sub_ps(max, min), 15.0), &mut d16, &mut id);
+        if bad || _mm256_movemask_ps(signed_zero) != 0 {
+            group_portable(p, out, 20, encode_block);
+            return;
+        }
+        let mut m16 = [0u16; GROUP];
+        _mm_storeu_si128(
+            m16.as_mut_ptr() as *mut __m128i,
+            _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(min),
+        );
+        let mut mins = [0f32; GROUP];
+        _mm256_storeu_ps(mins.as_mut_ptr(), min);
+        for (b, o) in out.chunks_exact_mut(20).enumerate() {
+            o[..2].copy_from_slice(&d16[b].to_le_bytes());
+            o[2..4].copy_from_slice(&m16[b].to_le_bytes());
+            let (idv, mv) = (_mm256_set1_ps(id[b]), _mm256_set1_ps(mins[b]));
+            let v = load32(p.add(b * 32));
+            // (x - min) · id + 0.5, rounded after each op like the portable
+            // code (no FMA); it lies in [0.5, 15.5] plus rounding
+            let c = std::array::from_fn(|i| {
+                let t = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v[i], mv), idv), half);
+                _mm256_min_epi32(_mm256_cvttps_epi32(t), fifteen)
+            });
+            // SAFETY: o[4..20] is 16 writable bytes
+            _mm_storeu_si128(o.as_mut_ptr().add(4) as *mut __m128i, pack_nibbles(c));
+        }
+    })
+}
+
+/// Q5_0 blocks: `x` holds whole blocks of 32 values, `out` 22 bytes per
+/// block (layout in [`super::ggml_q5_0`]). Returns `false` if `x` holds a NaN
+/// or an infinity (the bytes of that block are then unspecified).
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C ([`has_encode_simd`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn q5_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
+    use super::ggml_q5_0::encode_block;
+    let bias = _mm256_set1_pd(16.5);
+    let low4 = _mm256_set1_epi32(0x0F);
+    for_groups(x, out, 22, encode_block, |p, out| {
+        let amax = group_abs_bits_max(p);
+        let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
+        if group_scales(div_by(group_signed_max(p, amax), -16.0), &mut d16, &mut id) {
+            group_portable(p, out, 22, encode_block);
+            return;
+        }
+        for (b, o) in out.chunks_exact_mut(22).enumerate() {
+            o[..2].copy_from_slice(&d16[b].to_le_bytes());
+            let idv = _mm256_set1_pd(id[b] as f64);
+            let v = load32(p.add(b * 32));
+            // the sums reach 32.5, where f64's half-ulp leaves no margin for
+            // the single-rounding shortcut of Q4_0: keep the f64 arithmetic
+            let c: [__m256i; 4] = std::array::from_fn(|i| fma_codes(v[i], idv, bias, 31.0, 16));
+            // bit 4 of code i → bit i of qh (via the sign bit and movemask)
+            let mut qh = 0u32;
+            for (i, &ci) in c.iter().enumerate() {
+                let top = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(ci));
+                qh |= (_mm256_movemask_ps(top) as u32) << (8 * i);
+            }
+            o[2..6].copy_from_slice(&qh.to_le_bytes());
+            let lo = c.map(|ci| _mm256_and_si256(ci, low4));
+            // SAFETY: o[6..22] is 16 writable bytes
+            _mm_storeu_si128(o.as_mut_ptr().add(6) as *mut __m128i, pack_nibbles(lo));
+        }
+    })
+}
+
 /// Whether this CPU runs the AVX2 encoders (AVX2, FMA and F16C).
 pub fn has_encode_simd() -> bool {
     super::qdot::has_avx2_fma() && std::is_x86_feature_detected!("f16c")
@@ -402,7 +577,7 @@ pub fn has_encode_simd() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quant::{ggml_q4_0, ggml_q8_0};
+    use crate::quant::{ggml_q4_0, ggml_q4_1, ggml_q5_0, ggml_q8_0};
     use proptest::prelude::*;
 
     /// Blocks that exercise the edge cases of both encoders.
@@ -416,6 +591,11 @@ mod tests {
         x.extend((0..32).map(|i| (i as f32) * 1e-39)); // subnormal: 1/d overflows
         x.extend((0..32).map(|i| if i == 7 { 1e-40 } else { 0.0 })); // one tiny value
         x.extend((0..32).map(|i| (i as f32 - 10.0) * 1e30)); // huge
+        x.extend((0..32).map(|i| if i % 3 == 0 { 3e38 } else { -3e38 })); // max - min overflows
+        x.extend((0..32).map(|i| if i == 5 { -0.0 } else { i as f32 })); // q4_1 min is -0
+        x.extend((0..32).map(|i| -(i as f32))); // q4_1 max is 0
+        x.extend((0..32).map(|i| 1.0 + i as f32 * 1e-7)); // narrow range
+        x.extend([7.5f32; 32]); // constant block: d = 0
         x
     }
 
@@ -431,6 +611,15 @@ mod tests {
         }
         assert_eq!(o8, ggml_q8_0::quantize_portable(x).unwrap(), "q8_0");
         assert_eq!(o4, ggml_q4_0::quantize_portable(x).unwrap(), "q4_0");
+        let mut o41 = vec![0u8; n / 32 * 20];
+        let mut o5 = vec![0u8; n / 32 * 22];
+        // SAFETY: the callers check has_encode_simd()
+        unsafe {
+            assert!(q4_1_blocks(x, &mut o41));
+            assert!(q5_0_blocks(x, &mut o5));
+        }
+        assert_eq!(o41, ggml_q4_1::quantize_portable(x).unwrap(), "q4_1");
+        assert_eq!(o5, ggml_q5_0::quantize_portable(x).unwrap(), "q5_0");
     }
 
     #[test]
@@ -438,7 +627,13 @@ mod tests {
         if !has_encode_simd() {
             return;
         }
-        check_same(&edge_blocks());
+        let x = edge_blocks();
+        check_same(&x);
+        // each edge block alone in a group of 8, so no other block sends the
+        // group down the portable path
+        for b in x.chunks(32) {
+            check_same(&b.repeat(GROUP));
+        }
     }
 
     #[test]
@@ -453,6 +648,8 @@ mod tests {
             unsafe {
                 assert!(!q8_0_blocks(&x, &mut [0u8; 68]));
                 assert!(!q4_0_blocks(&x, &mut [0u8; 36]));
+                assert!(!q4_1_blocks(&x, &mut [0u8; 40]));
+                assert!(!q5_0_blocks(&x, &mut [0u8; 44]));
             }
         }
     }

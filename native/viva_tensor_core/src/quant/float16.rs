@@ -79,6 +79,26 @@ impl Half {
 ///
 /// Errors: `NonFinite` for NaN or infinity in `x`.
 pub fn quantize(x: &[f32], kind: Half) -> Result<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        let mut out = vec![0u8; 2 * x.len()];
+        let bf16 = kind == Half::Bf16;
+        // SAFETY (both calls): the CPU supports AVX2, FMA and F16C
+        let enc =
+            |(o, c): (&mut [u8], &[f32])| unsafe { super::encode_avx2_dense::half_run(c, bf16, o) };
+        let finite = if x.len() >= PAR_MIN_ELEMS {
+            out.par_chunks_mut(2 * CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .map(enc)
+                .reduce(|| true, |a, b| a & b)
+        } else {
+            enc((&mut out, x))
+        };
+        if !finite {
+            check_finite(x)?;
+        }
+        return Ok(out);
+    }
     check_finite(x)?;
     let mut out = vec![0u8; 2 * x.len()];
     let enc = |(o, c): (&mut [u8], &[f32])| {

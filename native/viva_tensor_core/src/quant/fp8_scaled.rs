@@ -109,10 +109,23 @@ pub fn scale_for(amax: f32, kind: Fp8Kind) -> f32 {
 ///
 /// Errors: `NonFinite` for NaN or infinity in `x`.
 pub fn quantize(x: &[f32], kind: Fp8Kind) -> Result<Fp8Quantized> {
-    check_finite(x)?;
-    let scale = scale_for(tensor_absmax(x), kind);
+    // the maximum is taken over |x| bit patterns: non-finite exactly when
+    // x holds a NaN or an infinity, so one read checks and scales
+    let amax = tensor_absmax(x);
+    if !amax.is_finite() {
+        check_finite(x)?;
+    }
+    let scale = scale_for(amax, kind);
     let mut codes = vec![0u8; x.len()];
+    #[cfg(target_arch = "x86_64")]
+    let simd = super::encode_avx2::has_encode_simd();
     let enc = |(o, c): (&mut [u8], &[f32])| {
+        #[cfg(target_arch = "x86_64")]
+        if simd {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2_dense::fp8_run(c, scale, kind, o) };
+            return;
+        }
         match kind {
             // one loop per kind, so each is a straight line of arithmetic
             Fp8Kind::E4m3fn => o

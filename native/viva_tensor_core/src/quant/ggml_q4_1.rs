@@ -14,7 +14,9 @@
 
 use half::f16;
 
-use super::common::{check_finite, check_packed_len, decode_blocks, encode_blocks};
+use super::common::{
+    check_finite, check_packed_len, decode_blocks, encode_blocks, encode_runs_checked,
+};
 use crate::Result;
 
 /// Values per block.
@@ -29,29 +31,49 @@ fn code(v: f32, min: f32, id: f32) -> u8 {
     ((v - min) * id + 0.5).clamp(0.0, 15.0) as u8
 }
 
-/// Quantizes `x` to packed Q4_1 blocks.
+/// Quantizes `x` to packed Q4_1 blocks ([`BLOCK_BYTES`] per 32 values, the
+/// last block zero-padded).
+///
+/// # Errors
+/// [`crate::TensorError::NonFinite`] naming the first NaN or infinity.
 pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        return encode_runs_checked(x, BLOCK_ELEMS, BLOCK_BYTES, |xs, o| {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2::q4_1_blocks(xs, o) }
+        });
+    }
+    quantize_portable(x)
+}
+
+/// The portable encoder behind [`quantize`] (same bytes; used on CPUs
+/// without AVX2 and by the tests of the AVX2 kernel).
+pub(crate) fn quantize_portable(x: &[f32]) -> Result<Vec<u8>> {
     check_finite(x)?;
-    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {
-        let mut max = x[0];
-        let mut min = x[0];
-        for &v in &x[1..] {
-            if v > max {
-                max = v;
-            }
-            if v < min {
-                min = v;
-            }
+    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, encode_block).0)
+}
+
+/// Encodes one block of 32 finite values into its 20 bytes (also the AVX2
+/// kernel's path for blocks its fast arithmetic does not cover).
+pub(crate) fn encode_block(x: &[f32], out: &mut [u8]) {
+    let mut max = x[0];
+    let mut min = x[0];
+    for &v in &x[1..] {
+        if v > max {
+            max = v;
         }
-        let d = (max - min) / 15.0;
-        let id = if d == 0.0 { 0.0 } else { 1.0 / d };
-        out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
-        out[2..4].copy_from_slice(&f16::from_f32(min).to_le_bytes());
-        for j in 0..16 {
-            out[4 + j] = code(x[j], min, id) | (code(x[j + 16], min, id) << 4);
+        if v < min {
+            min = v;
         }
-    })
-    .0)
+    }
+    let d = (max - min) / 15.0;
+    let id = if d == 0.0 { 0.0 } else { 1.0 / d };
+    out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
+    out[2..4].copy_from_slice(&f16::from_f32(min).to_le_bytes());
+    for j in 0..16 {
+        out[4 + j] = code(x[j], min, id) | (code(x[j + 16], min, id) << 4);
+    }
 }
 
 /// Decodes packed Q4_1 blocks back to `n` values.

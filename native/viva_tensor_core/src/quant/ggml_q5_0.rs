@@ -15,7 +15,9 @@
 
 use half::f16;
 
-use super::common::{check_finite, check_packed_len, decode_blocks, encode_blocks};
+use super::common::{
+    check_finite, check_packed_len, decode_blocks, encode_blocks, encode_runs_checked,
+};
 use super::ggml_q4_0::{fma_code, signed_absmax};
 use crate::Result;
 
@@ -24,28 +26,48 @@ pub const BLOCK_ELEMS: usize = 32;
 /// Bytes per block.
 pub const BLOCK_BYTES: usize = 22;
 
-/// Quantizes `x` to packed Q5_0 blocks.
+/// Quantizes `x` to packed Q5_0 blocks ([`BLOCK_BYTES`] per 32 values, the
+/// last block zero-padded).
+///
+/// # Errors
+/// [`crate::TensorError::NonFinite`] naming the first NaN or infinity.
 pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        return encode_runs_checked(x, BLOCK_ELEMS, BLOCK_BYTES, |xs, o| {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2::q5_0_blocks(xs, o) }
+        });
+    }
+    quantize_portable(x)
+}
+
+/// The portable encoder behind [`quantize`] (same bytes; used on CPUs
+/// without AVX2 and by the tests of the AVX2 kernel).
+pub(crate) fn quantize_portable(x: &[f32]) -> Result<Vec<u8>> {
     check_finite(x)?;
-    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {
-        let max = signed_absmax(x);
-        let d = max / -16.0;
-        let id = if d == 0.0 { 0.0 } else { 1.0 / d };
-        out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
-        let mut q = [0u8; 32];
-        for (q, &v) in q.iter_mut().zip(x) {
-            *q = fma_code(v, id, 16.5, 31.0, 16);
-        }
-        let mut qh = 0u32;
-        for (i, &c) in q.iter().enumerate() {
-            qh |= (((c >> 4) & 1) as u32) << i;
-        }
-        out[2..6].copy_from_slice(&qh.to_le_bytes());
-        for j in 0..16 {
-            out[6 + j] = (q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4);
-        }
-    })
-    .0)
+    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, encode_block).0)
+}
+
+/// Encodes one block of 32 finite values into its 22 bytes (also the AVX2
+/// kernel's path for blocks whose `1 / d` overflows).
+pub(crate) fn encode_block(x: &[f32], out: &mut [u8]) {
+    let max = signed_absmax(x);
+    let d = max / -16.0;
+    let id = if d == 0.0 { 0.0 } else { 1.0 / d };
+    out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
+    let mut q = [0u8; 32];
+    for (q, &v) in q.iter_mut().zip(x) {
+        *q = fma_code(v, id, 16.5, 31.0, 16);
+    }
+    let mut qh = 0u32;
+    for (i, &c) in q.iter().enumerate() {
+        qh |= (((c >> 4) & 1) as u32) << i;
+    }
+    out[2..6].copy_from_slice(&qh.to_le_bytes());
+    for j in 0..16 {
+        out[6 + j] = (q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4);
+    }
 }
 
 /// Decodes packed Q5_0 blocks back to `n` values.

@@ -139,12 +139,15 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
             got: vec![x.len()],
         });
     }
-    check_finite(x)?;
     let par = n >= PAR_MIN_ELEMS;
-    let scales: Vec<f32> = group_absmax(x, &grp, ng, par)
-        .iter()
-        .map(|a| a / 127.0)
-        .collect();
+    let amax = group_absmax(x, &grp, ng, par);
+    // the maxima are taken over |x| bit patterns, so a NaN or an infinity
+    // anywhere makes its group's maximum non-finite: one read of x checks
+    // and scales at once
+    if amax.iter().any(|a| !a.is_finite()) {
+        check_finite(x)?;
+    }
+    let scales: Vec<f32> = amax.iter().map(|a| a / 127.0).collect();
     let mut q = vec![0i8; n];
     if par {
         q.par_chunks_mut(PAR_CHUNK)
@@ -207,8 +210,13 @@ fn group_absmax(x: &[f32], grp: &Grouping, ng: usize, par: bool) -> Vec<f32> {
                 return vec![0.0; ng];
             }
             let slab_max = |s: &[f32]| -> Vec<f32> { s.chunks(inner).map(absmax).collect() };
+            // bit-pattern maximum, like `absmax`, so a NaN is kept (a float
+            // `max` would drop it)
             let merge = |a: Vec<f32>, b: Vec<f32>| -> Vec<f32> {
-                a.iter().zip(&b).map(|(p, q)| p.max(*q)).collect()
+                a.iter()
+                    .zip(&b)
+                    .map(|(p, q)| f32::from_bits(p.to_bits().max(q.to_bits())))
+                    .collect()
             };
             if !par {
                 x.chunks(slab).map(slab_max).fold(vec![0.0; ch], merge)
@@ -261,6 +269,19 @@ fn for_each_run(grp: &Grouping, start: usize, end: usize, mut f: impl FnMut(usiz
     }
 }
 
+/// Runs at least this long go through the AVX2 kernel (shorter ones, e.g.
+/// per-channel scales along the last axis, stay in the scalar loop).
+const SIMD_MIN_RUN: usize = 32;
+
+/// Whether the AVX2 int8 kernel can run here.
+#[inline]
+fn simd_encode() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return super::encode_avx2::has_encode_simd();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// `out[i] = clamp(round(x[start + i] / s), -127, 127)` with `s` the scale of
 /// element `start + i` (0 when `s` is 0), one scale lookup per run.
 #[inline(always)]
@@ -270,6 +291,12 @@ fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mu
         let dst = &mut out[pos - start..stop - start];
         if s == 0.0 {
             dst.fill(0);
+        } else if SIMD_MIN_RUN <= dst.len() && simd_encode() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: simd_encode() checked the CPU's AVX2, FMA and F16C
+            unsafe {
+                super::encode_avx2_dense::int8_run(&x[pos..stop], s, dst)
+            }
         } else {
             for (o, &v) in dst.iter_mut().zip(&x[pos..stop]) {
                 *o = super::common::round_half_away(v / s).clamp(-127.0, 127.0) as i8;

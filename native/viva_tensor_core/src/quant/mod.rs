@@ -58,6 +58,8 @@ pub mod common;
 pub mod e2m1;
 #[cfg(target_arch = "x86_64")]
 mod encode_avx2;
+#[cfg(target_arch = "x86_64")]
+mod encode_avx2_dense;
 pub mod float16;
 pub mod fp8;
 pub mod fp8_scaled;

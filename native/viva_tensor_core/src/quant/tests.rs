@@ -121,6 +121,38 @@ fn argument_errors() {
     .is_err());
 }
 
+/// The fused finiteness checks of the SIMD encoders (and the parallel
+/// maxima they rely on) report the first bad element of a large input, for
+/// every format and every kind of non-finite value, wherever it sits.
+#[test]
+fn non_finite_found_in_large_inputs() {
+    let (rows, cols) = (256usize, 512usize); // above the parallel threshold
+    let mut formats = all_formats();
+    formats.push(QuantFormat::Int8(Int8Granularity::PerChannel { axis: 1 }));
+    for fmt in formats {
+        for (at, bad) in [
+            (0usize, f32::NAN),
+            (70_001, f32::INFINITY),
+            (rows * cols - 1, -f32::INFINITY),
+        ] {
+            let mut x: Vec<f32> = (0..rows * cols)
+                .map(|i| ((i % 97) as f32 - 48.0) * 0.01)
+                .collect();
+            x[at] = bad;
+            if at + 1 < x.len() {
+                // a second bad value later must not be the one reported
+                x[at + 1] = f32::NAN;
+            }
+            let r = QuantizedTensor::quantize(&x, &[rows, cols], fmt);
+            let want = format!("index {at} ");
+            assert!(
+                matches!(r, Err(TensorError::NonFinite(ref m)) if m.contains(&want)),
+                "{fmt:?} at {at}: {r:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn empty_and_scalar_shapes() {
     for fmt in all_formats() {
