@@ -144,7 +144,7 @@ pub fn dequantize(q: &Fp8Quantized, kind: Fp8Kind, n: usize) -> Result<Vec<f32>>
             q.codes.len()
         )));
     }
-    let mut out = vec![0f32; n];
+    let mut out: Vec<f32> = crate::alloc::zeroed_vec(n);
     let table = kind.table();
     if n >= PAR_MIN_ELEMS {
         out.par_chunks_mut(CHUNK)
@@ -164,6 +164,13 @@ pub(crate) fn decode_range(q: &Fp8Quantized, kind: Fp8Kind, start: usize, out: &
 }
 
 fn decode_into(table: &[f32; 256], scale: f32, codes: &[u8], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts `codes.len() == out.len()`. Same lookup and multiply as below.
+        unsafe { super::decode_avx2::lut256(codes, table, scale, out) };
+        return;
+    }
     for (o, &c) in out.iter_mut().zip(codes) {
         *o = table[c as usize] * scale;
     }
