@@ -125,7 +125,7 @@ pub fn dequantize(bytes: &[u8], kind: Half, n: usize) -> Result<Vec<f32>> {
             bytes.len()
         )));
     }
-    let mut out = vec![0f32; n];
+    let mut out: Vec<f32> = crate::alloc::zeroed_vec(n);
     if n >= PAR_MIN_ELEMS {
         out.par_chunks_mut(CHUNK)
             .zip(bytes.par_chunks(2 * CHUNK))
@@ -143,6 +143,18 @@ pub(crate) fn decode_range(bytes: &[u8], kind: Half, start: usize, out: &mut [f3
 }
 
 fn decode_into(kind: Half, bytes: &[u8], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        use super::decode_avx2 as v;
+        // SAFETY: the CPU supports AVX2 and FMA, and F16C for the f16
+        // kernel (checked here); both assert `bytes.len() == 2 * out.len()`.
+        // Both conversions are exact, as `decode` is for non-NaN codes.
+        match kind {
+            Half::Bf16 => return unsafe { v::bf16(bytes, out) },
+            Half::F16 if v::has_f16c() => return unsafe { v::f16(bytes, out) },
+            Half::F16 => {}
+        }
+    }
     for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
         *o = kind.decode(u16::from_le_bytes([b[0], b[1]]));
     }

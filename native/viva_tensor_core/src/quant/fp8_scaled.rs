@@ -157,14 +157,14 @@ pub fn dequantize(q: &Fp8Quantized, kind: Fp8Kind, n: usize) -> Result<Vec<f32>>
             q.codes.len()
         )));
     }
-    let mut out = vec![0f32; n];
-    let table = kind.table();
+    let mut out: Vec<f32> = crate::alloc::zeroed_vec(n);
+    let table = decode_table(kind);
     if n >= PAR_MIN_ELEMS {
         out.par_chunks_mut(CHUNK)
             .zip(q.codes.par_chunks(CHUNK))
-            .for_each(|(o, c)| decode_into(&table, q.scale, c, o));
+            .for_each(|(o, c)| decode_into(table, q.scale, c, o));
     } else {
-        decode_into(&table, q.scale, &q.codes, &mut out);
+        decode_into(table, q.scale, &q.codes, &mut out);
     }
     Ok(out)
 }
@@ -172,11 +172,33 @@ pub fn dequantize(q: &Fp8Quantized, kind: Fp8Kind, n: usize) -> Result<Vec<f32>>
 /// Writes the elements `start .. start + out.len()` (in bounds, checked by
 /// the caller) into `out`, bit-identical to [`dequantize`].
 pub(crate) fn decode_range(q: &Fp8Quantized, kind: Fp8Kind, start: usize, out: &mut [f32]) {
-    let table = kind.table();
-    decode_into(&table, q.scale, &q.codes[start..start + out.len()], out);
+    decode_into(
+        decode_table(kind),
+        q.scale,
+        &q.codes[start..start + out.len()],
+        out,
+    );
+}
+
+/// [`Fp8Kind::table`] built once per kind: `qmatmul` decodes 256-value tile
+/// rows, and rebuilding the table per call made its fp8 GEMM 2.6× slower.
+fn decode_table(kind: Fp8Kind) -> &'static [f32; 256] {
+    static T: std::sync::OnceLock<[[f32; 256]; 2]> = std::sync::OnceLock::new();
+    let t = T.get_or_init(|| [Fp8Kind::E4m3fn.table(), Fp8Kind::E5m2.table()]);
+    match kind {
+        Fp8Kind::E4m3fn => &t[0],
+        Fp8Kind::E5m2 => &t[1],
+    }
 }
 
 fn decode_into(table: &[f32; 256], scale: f32, codes: &[u8], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts `codes.len() == out.len()`. Same lookup and multiply as below.
+        unsafe { super::decode_avx2::lut256(codes, table, scale, out) };
+        return;
+    }
     for (o, &c) in out.iter_mut().zip(codes) {
         *o = table[c as usize] * scale;
     }

@@ -97,7 +97,7 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| decode_block(b, o),
+        |_, b, o| decode_run(b, o),
     ))
 }
 
@@ -109,6 +109,25 @@ pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
     for j in 0..16 {
         o[j] = d * ((b[2 + j] & 0x0F) as i32 - 8) as f32;
         o[j + 16] = d * ((b[2 + j] >> 4) as i32 - 8) as f32;
+    }
+}
+
+/// Decodes whole packed blocks `b` (a multiple of [`BLOCK_BYTES`]) into `o`
+/// ([`BLOCK_ELEMS`] values per block) with the AVX2 kernel where the CPU
+/// has it, else block by block; bit-identical to [`decode_block`] either way.
+pub(crate) fn decode_run(b: &[u8], o: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts the slice lengths.
+        unsafe { super::decode_avx2::q4_0(b, o) };
+        return;
+    }
+    for (b, o) in b
+        .chunks_exact(BLOCK_BYTES)
+        .zip(o.chunks_exact_mut(BLOCK_ELEMS))
+    {
+        decode_block(b, o);
     }
 }
 

@@ -78,7 +78,7 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| decode_block(b, o),
+        |_, b, o| decode_run(b, o),
     ))
 }
 
@@ -93,6 +93,25 @@ pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
         let hi = (b[6 + j] >> 4) as u32 | (((qh >> (j + 16)) & 1) << 4);
         o[j] = d * (lo as i32 - 16) as f32;
         o[j + 16] = d * (hi as i32 - 16) as f32;
+    }
+}
+
+/// Decodes whole packed blocks `b` (a multiple of [`BLOCK_BYTES`]) into `o`
+/// ([`BLOCK_ELEMS`] values per block) with the AVX2 kernel where the CPU
+/// has it, else block by block; bit-identical to [`decode_block`] either way.
+pub(crate) fn decode_run(b: &[u8], o: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts the slice lengths.
+        unsafe { super::decode_avx2::q5_0(b, o) };
+        return;
+    }
+    for (b, o) in b
+        .chunks_exact(BLOCK_BYTES)
+        .zip(o.chunks_exact_mut(BLOCK_ELEMS))
+    {
+        decode_block(b, o);
     }
 }
 

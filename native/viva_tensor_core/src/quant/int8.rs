@@ -170,7 +170,7 @@ pub fn dequantize(q: &Int8Quantized, shape: &[usize], g: Int8Granularity) -> Res
         });
     }
     super::common::check_side_len("int8 scales", q.scales.len(), ng)?;
-    let mut out = vec![0f32; n];
+    let mut out: Vec<f32> = crate::alloc::zeroed_vec(n);
     if n >= PAR_MIN_ELEMS {
         out.par_chunks_mut(PAR_MIN_ELEMS)
             .enumerate()
@@ -305,14 +305,23 @@ fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mu
     });
 }
 
-/// `out[i] = q[start + i] · scale(start + i)`.
+/// `out[i] = q[start + i] · scale(start + i)`, each run of one scale with
+/// the AVX2 kernel where the CPU has it (bit-identical: the same single
+/// multiply per element).
 fn decode_runs(q: &Int8Quantized, grp: &Grouping, start: usize, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = super::qdot::has_avx2_fma();
     for_each_run(grp, start, start + out.len(), |pos, stop, g| {
         let s = q.scales[g];
-        for (o, &c) in out[pos - start..stop - start]
-            .iter_mut()
-            .zip(&q.q[pos..stop])
-        {
+        let (dst, codes) = (&mut out[pos - start..stop - start], &q.q[pos..stop]);
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU supports AVX2 and FMA (checked above); the
+            // kernel asserts the two slices have the same length.
+            unsafe { super::decode_avx2::i8_scaled(codes, s, dst) };
+            return;
+        }
+        for (o, &c) in dst.iter_mut().zip(codes) {
             *o = c as f32 * s;
         }
     });

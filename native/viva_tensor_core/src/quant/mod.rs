@@ -55,6 +55,8 @@
 //! NaN or infinity (fp8, f16, bf16), and never panics on malformed input.
 
 pub mod common;
+#[cfg(target_arch = "x86_64")]
+mod decode_avx2;
 pub mod e2m1;
 #[cfg(target_arch = "x86_64")]
 mod encode_avx2;

@@ -84,9 +84,22 @@ pub fn dequantize(packed: &[u8], n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |_, b, o| decode_block(b, o),
+        |_, b, o| decode_run(b, o),
     ))
 }
+
+/// [`DOUBLED`] as f32, the table the AVX2 decoder looks codes up in (the
+/// same values the scalar decoder converts one by one).
+#[cfg(target_arch = "x86_64")]
+const DOUBLED_F32: [f32; 16] = {
+    let mut t = [0f32; 16];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = DOUBLED[i] as f32;
+        i += 1;
+    }
+    t
+};
 
 /// Decodes one packed block `b` into its 32 values `o` (the kernel of
 /// [`dequantize`], shared with `qmatmul`, so both decode bit-identically).
@@ -96,6 +109,25 @@ pub(crate) fn decode_block(b: &[u8], o: &mut [f32]) {
     for j in 0..16 {
         o[j] = d * DOUBLED[(b[1 + j] & 0x0F) as usize] as f32;
         o[j + 16] = d * DOUBLED[(b[1 + j] >> 4) as usize] as f32;
+    }
+}
+
+/// Decodes whole packed blocks `b` (a multiple of [`BLOCK_BYTES`]) into `o`
+/// ([`BLOCK_ELEMS`] values per block) with the AVX2 kernel where the CPU
+/// has it, else block by block; bit-identical to [`decode_block`] either way.
+pub(crate) fn decode_run(b: &[u8], o: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts the slice lengths.
+        unsafe { super::decode_avx2::mxfp4(b, o, &DOUBLED_F32) };
+        return;
+    }
+    for (b, o) in b
+        .chunks_exact(BLOCK_BYTES)
+        .zip(o.chunks_exact_mut(BLOCK_ELEMS))
+    {
+        decode_block(b, o);
     }
 }
 

@@ -119,8 +119,15 @@ pub(crate) fn decode_with_absmax(
     block_size: usize,
     n: usize,
 ) -> Vec<f32> {
-    decode_blocks(codes, block_size / 2, block_size, n, |i, b, o| {
-        decode_pairs(b, absmax[i], o)
+    let bb = block_size / 2;
+    decode_blocks(codes, bb, block_size, n, |i, b, o| {
+        for (j, (b, o)) in b
+            .chunks_exact(bb)
+            .zip(o.chunks_exact_mut(block_size))
+            .enumerate()
+        {
+            decode_pairs(b, absmax[i + j], o);
+        }
     })
 }
 
@@ -129,6 +136,13 @@ pub(crate) fn decode_with_absmax(
 /// both decode bit-identically).
 #[inline]
 pub(crate) fn decode_pairs(b: &[u8], a: f32, o: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if b.len() >= 8 && super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts `o.len() == 2 * b.len()`.
+        unsafe { super::decode_avx2::nibble_pairs(b, a, &LEVELS, true, o) };
+        return;
+    }
     for (pair, &byte) in o.chunks_exact_mut(2).zip(b) {
         pair[0] = LEVELS[(byte >> 4) as usize] * a;
         pair[1] = LEVELS[(byte & 0x0F) as usize] * a;

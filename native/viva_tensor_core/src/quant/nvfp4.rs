@@ -90,7 +90,15 @@ pub fn dequantize(q: &Nvfp4Quantized, n: usize) -> Result<Vec<f32>> {
         BLOCK_BYTES,
         BLOCK_ELEMS,
         n,
-        |i, b, o| decode_block(b, q.scales[i], g, o),
+        |i, b, o| {
+            for (j, (b, o)) in b
+                .chunks_exact(BLOCK_BYTES)
+                .zip(o.chunks_exact_mut(BLOCK_ELEMS))
+                .enumerate()
+            {
+                decode_block(b, q.scales[i + j], g, o);
+            }
+        },
     ))
 }
 
@@ -101,6 +109,13 @@ pub fn dequantize(q: &Nvfp4Quantized, n: usize) -> Result<Vec<f32>> {
 pub(crate) fn decode_block(b: &[u8], scale: u8, g: f32, o: &mut [f32]) {
     let (e4m3, e2m1) = tables();
     let e = e4m3[scale as usize] / g;
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); the kernel
+        // asserts `o.len() == 2 * b.len()`.
+        unsafe { super::decode_avx2::nibble_pairs(b, e, e2m1, false, o) };
+        return;
+    }
     for (pair, &byte) in o.chunks_exact_mut(2).zip(b) {
         pair[0] = e2m1[(byte & 0x0F) as usize] * e;
         pair[1] = e2m1[(byte >> 4) as usize] * e;

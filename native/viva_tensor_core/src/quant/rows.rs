@@ -35,47 +35,23 @@ pub fn decode_range(q: &QuantizedTensor, start: usize, out: &mut [f32]) -> Resul
             int8::decode_range(p, q.shape(), g, start, out)
         }
         (QuantFormat::Q8_0, QuantPayload::Blocks(b)) => {
-            fixed::<32>(
-                b,
-                ggml_q8_0::BLOCK_BYTES,
-                start,
-                out,
-                ggml_q8_0::decode_block,
-            );
+            fixed::<32>(b, ggml_q8_0::BLOCK_BYTES, start, out, ggml_q8_0::decode_run);
             Ok(())
         }
         (QuantFormat::Q4_0, QuantPayload::Blocks(b)) => {
-            fixed::<32>(
-                b,
-                ggml_q4_0::BLOCK_BYTES,
-                start,
-                out,
-                ggml_q4_0::decode_block,
-            );
+            fixed::<32>(b, ggml_q4_0::BLOCK_BYTES, start, out, ggml_q4_0::decode_run);
             Ok(())
         }
         (QuantFormat::Q4_1, QuantPayload::Blocks(b)) => {
-            fixed::<32>(
-                b,
-                ggml_q4_1::BLOCK_BYTES,
-                start,
-                out,
-                ggml_q4_1::decode_block,
-            );
+            fixed::<32>(b, ggml_q4_1::BLOCK_BYTES, start, out, ggml_q4_1::decode_run);
             Ok(())
         }
         (QuantFormat::Q5_0, QuantPayload::Blocks(b)) => {
-            fixed::<32>(
-                b,
-                ggml_q5_0::BLOCK_BYTES,
-                start,
-                out,
-                ggml_q5_0::decode_block,
-            );
+            fixed::<32>(b, ggml_q5_0::BLOCK_BYTES, start, out, ggml_q5_0::decode_run);
             Ok(())
         }
         (QuantFormat::Mxfp4, QuantPayload::Blocks(b)) => {
-            fixed::<32>(b, mxfp4::BLOCK_BYTES, start, out, mxfp4::decode_block);
+            fixed::<32>(b, mxfp4::BLOCK_BYTES, start, out, mxfp4::decode_run);
             Ok(())
         }
         (QuantFormat::Nvfp4, QuantPayload::Nvfp4(p)) => {
@@ -111,17 +87,29 @@ pub fn decode_range(q: &QuantizedTensor, start: usize, out: &mut [f32]) -> Resul
     }
 }
 
-/// Blocks of `B` values stored in `bpb` bytes each, decoded by `dec`.
+/// Blocks of `B` values stored in `bpb` bytes each, decoded by `run` (which
+/// takes any number of whole blocks): the whole blocks inside the range in
+/// one call (one vector kernel call for a band row, not one per block), the
+/// partial blocks at either end one at a time through [`spans`].
 fn fixed<const B: usize>(
     packed: &[u8],
     bpb: usize,
     start: usize,
     out: &mut [f32],
-    dec: fn(&[u8], &mut [f32]),
+    run: fn(&[u8], &mut [f32]),
 ) {
-    spans::<B>(start, out, |bi, o| {
-        dec(&packed[bi * bpb..(bi + 1) * bpb], o)
-    });
+    let one = |bi: usize, o: &mut [f32]| run(&packed[bi * bpb..(bi + 1) * bpb], o);
+    let end = start + out.len();
+    let (first, last) = (start.div_ceil(B), end / B);
+    if first >= last {
+        spans::<B>(start, out, one);
+        return;
+    }
+    let (head, rest) = out.split_at_mut(first * B - start);
+    let (mid, tail) = rest.split_at_mut((last - first) * B);
+    spans::<B>(start, head, one);
+    run(&packed[first * bpb..last * bpb], mid);
+    spans::<B>(last * B, tail, one);
 }
 
 /// Calls `dec(block_index, values)` for every `B`-block overlapping
