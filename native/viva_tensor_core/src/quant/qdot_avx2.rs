@@ -18,6 +18,14 @@ use std::arch::x86_64::*;
 
 use super::qdot::f16_to_f32;
 
+mod blocks;
+mod elems;
+mod scaled;
+
+pub use blocks::{mxfp4_rows, q4_1_rows, q5_0_rows};
+pub use elems::{bf16_rows, e4m3fn_rows, e5m2_rows, f16_rows};
+pub use scaled::{i8_blocks_rows, nf4_rows, nvfp4_rows};
+
 /// Horizontal sum of 8 lanes.
 #[inline]
 #[target_feature(enable = "avx2,fma")]

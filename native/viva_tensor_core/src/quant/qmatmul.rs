@@ -48,9 +48,9 @@ use std::borrow::Cow;
 use matrixmultiply::sgemm;
 use rayon::prelude::*;
 
-use super::qdot::{self, MAX_R};
+use super::qdot::{self, ScaledRow, MAX_R};
 use super::rows::decode_range;
-use super::{Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
+use super::{nf4_dq, Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
 use crate::{DType, Result, Tensor, TensorError};
 
 /// Output rows decoded together on the GEMM path (64 × in f32 per task).
@@ -173,26 +173,107 @@ pub fn qmatmul(x: &Tensor, w: &QuantizedTensor) -> Result<Tensor> {
     ops.finish(yt)
 }
 
+/// A packed row kernel of [`super::qdot`]: `(row bytes, xs, out)`.
+type BytesDot = fn(&[u8], &[&[f32]], &mut [f32]);
+
 /// How one weight row is dotted with the activations on the GEMV path.
 #[derive(Clone, Copy)]
 enum RowKernel<'w> {
-    Q4_0(&'w [u8]),
-    Q8_0(&'w [u8]),
+    /// Self-contained rows of `row_bytes` bytes each (ggml blocks, f16,
+    /// bf16, fp8 codes) read in place by `dot`; the result times `scale`
+    /// (fp8's per-tensor scale; 1 otherwise).
+    Bytes {
+        data: &'w [u8],
+        row_bytes: usize,
+        dot: BytesDot,
+        scale: f32,
+    },
     /// int8 codes with one scale for the whole row.
     Int8Row(&'w [i8], &'w [f32], bool),
+    /// int8 codes with one scale per block of `block` (a multiple of 32
+    /// dividing `k`).
+    Int8Blocks(&'w [i8], &'w [f32], usize),
+    /// NVFP4: codes, E4M3 block scale bytes, and every scale byte's value
+    /// `e4m3(S) / global_scale / 2` (the kernel reads doubled E2M1 values).
+    Nvfp4(&'w [u8], &'w [u8], &'w [f32; 256]),
+    /// NF4 codes with one absmax per block of `block` (a multiple of 32
+    /// dividing `k`).
+    Nf4(&'w [u8], &'w [f32], usize),
+    /// NF4-DQ: as `Nf4`, the row's absmaxes reconstructed first.
+    Nf4Dq(&'w super::Nf4DqQuantized, usize),
     /// Decode the row (bit-identical to `dequantize`), then an f32 dot.
     Decode,
 }
 
-fn row_kernel(w: &QuantizedTensor, k: usize) -> RowKernel<'_> {
+/// Picks the in-place kernel for `w` (`[n, k]`) when its rows are whole
+/// blocks of its format; otherwise [`RowKernel::Decode`]. `nvfp4_scales`
+/// holds the table `RowKernel::Nvfp4` borrows (filled here when needed).
+fn row_kernel<'w>(
+    w: &'w QuantizedTensor,
+    k: usize,
+    nvfp4_scales: &'w mut [f32; 256],
+) -> RowKernel<'w> {
+    let bytes = |data: &'w [u8], block_bytes: usize, dot: BytesDot| RowKernel::Bytes {
+        data,
+        row_bytes: k / 32 * block_bytes,
+        dot,
+        scale: 1.0,
+    };
+    let whole = |block: usize| block.is_multiple_of(32) && k.is_multiple_of(block);
     match (w.format(), w.payload()) {
-        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if k.is_multiple_of(32) => RowKernel::Q4_0(b),
-        (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if k.is_multiple_of(32) => RowKernel::Q8_0(b),
+        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 18, qdot::q4_0_dot),
+        (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 34, qdot::q8_0_dot),
+        (QuantFormat::Q4_1, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 20, qdot::q4_1_dot),
+        (QuantFormat::Q5_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 22, qdot::q5_0_dot),
+        (QuantFormat::Mxfp4, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 17, qdot::mxfp4_dot),
+        (QuantFormat::F16, QuantPayload::Blocks(b)) => RowKernel::Bytes {
+            data: b,
+            row_bytes: 2 * k,
+            dot: qdot::f16_dot,
+            scale: 1.0,
+        },
+        (QuantFormat::Bf16, QuantPayload::Blocks(b)) => RowKernel::Bytes {
+            data: b,
+            row_bytes: 2 * k,
+            dot: qdot::bf16_dot,
+            scale: 1.0,
+        },
+        (QuantFormat::Fp8E4m3fn, QuantPayload::Fp8(p)) => RowKernel::Bytes {
+            data: &p.codes,
+            row_bytes: k,
+            dot: qdot::e4m3fn_dot,
+            scale: p.scale,
+        },
+        (QuantFormat::Fp8E5m2, QuantPayload::Fp8(p)) => RowKernel::Bytes {
+            data: &p.codes,
+            row_bytes: k,
+            dot: qdot::e5m2_dot,
+            scale: p.scale,
+        },
         (QuantFormat::Int8(Int8Granularity::PerTensor), QuantPayload::Int8(p)) => {
             RowKernel::Int8Row(&p.q, &p.scales, false)
         }
         (QuantFormat::Int8(Int8Granularity::PerChannel { axis: 0 }), QuantPayload::Int8(p)) => {
             RowKernel::Int8Row(&p.q, &p.scales, true)
+        }
+        (QuantFormat::Int8(Int8Granularity::PerBlock { block_size }), QuantPayload::Int8(p))
+            if whole(block_size) =>
+        {
+            RowKernel::Int8Blocks(&p.q, &p.scales, block_size)
+        }
+        (QuantFormat::Nvfp4, QuantPayload::Nvfp4(p)) if k.is_multiple_of(16) => {
+            for (i, s) in nvfp4_scales.iter_mut().enumerate() {
+                // the same division as nvfp4's decoder, then an exact halving
+                // (unless subnormal, where it rounds: within f32 summation error)
+                *s = super::fp8::e4m3fn_to_f32(i as u8) / p.global_scale * 0.5;
+            }
+            RowKernel::Nvfp4(&p.codes, &p.scales, nvfp4_scales)
+        }
+        (QuantFormat::Nf4 { block_size }, QuantPayload::Nf4(p)) if whole(block_size) => {
+            RowKernel::Nf4(&p.codes, &p.absmax, block_size)
+        }
+        (QuantFormat::Nf4Dq { block_size, .. }, QuantPayload::Nf4Dq(p)) if whole(block_size) => {
+            RowKernel::Nf4Dq(p, block_size)
         }
         _ => RowKernel::Decode,
     }
@@ -200,7 +281,8 @@ fn row_kernel(w: &QuantizedTensor, k: usize) -> RowKernel<'_> {
 
 fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<Vec<f32>> {
     let xs: Vec<&[f32]> = x.chunks_exact(k).collect();
-    let kernel = row_kernel(w, k);
+    let mut nvfp4_scales = [0f32; 256];
+    let kernel = row_kernel(w, k, &mut nvfp4_scales);
     let mut yt = vec![0f32; n * m];
     let parallel = n * k >= SERIAL_MAX_WORK;
     for_each_chunk(
@@ -212,18 +294,61 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
             for (i, out) in chunk.chunks_exact_mut(m).enumerate() {
                 let r = r0 + i;
                 match kernel {
-                    RowKernel::Q4_0(b) => {
-                        let bpr = k / 32 * 18;
-                        qdot::q4_0_dot(&b[r * bpr..(r + 1) * bpr], &xs, out)
-                    }
-                    RowKernel::Q8_0(b) => {
-                        let bpr = k / 32 * 34;
-                        qdot::q8_0_dot(&b[r * bpr..(r + 1) * bpr], &xs, out)
+                    RowKernel::Bytes {
+                        data,
+                        row_bytes,
+                        dot,
+                        scale,
+                    } => {
+                        dot(&data[r * row_bytes..(r + 1) * row_bytes], &xs, out);
+                        if scale != 1.0 {
+                            out.iter_mut().for_each(|v| *v *= scale);
+                        }
                     }
                     RowKernel::Int8Row(q, scales, per_row) => {
                         qdot::i8_dot(&q[r * k..(r + 1) * k], &xs, out);
                         let s = scales[if per_row { r } else { 0 }];
                         out.iter_mut().for_each(|v| *v *= s);
+                    }
+                    RowKernel::Int8Blocks(q, scales, block) => {
+                        let nb = k / block;
+                        let row = ScaledRow {
+                            codes: &q[r * k..(r + 1) * k],
+                            scales: &scales[r * nb..(r + 1) * nb],
+                        };
+                        qdot::i8_blocks_dot(row, &xs, out)
+                    }
+                    RowKernel::Nvfp4(codes, scale_bytes, table) => {
+                        let nb = k / 16;
+                        scratch.clear();
+                        scratch.extend(
+                            scale_bytes[r * nb..(r + 1) * nb]
+                                .iter()
+                                .map(|&s| table[s as usize]),
+                        );
+                        let row = ScaledRow {
+                            codes: &codes[r * k / 2..(r + 1) * k / 2],
+                            scales: scratch,
+                        };
+                        qdot::nvfp4_dot(row, &xs, out)
+                    }
+                    RowKernel::Nf4(codes, absmax, block) => {
+                        let nb = k / block;
+                        let row = ScaledRow {
+                            codes: &codes[r * k / 2..(r + 1) * k / 2],
+                            scales: &absmax[r * nb..(r + 1) * nb],
+                        };
+                        qdot::nf4_dot(row, &xs, out)
+                    }
+                    RowKernel::Nf4Dq(p, block) => {
+                        let nb = k / block;
+                        scratch.clear();
+                        scratch.extend((r * nb..(r + 1) * nb).map(|j| nf4_dq::block_absmax(p, j)));
+                        let row = ScaledRow {
+                            codes: &p.codes[r * k / 2..(r + 1) * k / 2],
+                            scales: scratch,
+                        };
+                        qdot::nf4_dot(row, &xs, out)
                     }
                     RowKernel::Decode => {
                         scratch.resize(k, 0.0);
