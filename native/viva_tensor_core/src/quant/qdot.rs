@@ -607,4 +607,179 @@ mod tests {
             assert!(close(&a[..rows], &b[..rows]), "f32 {a:?} {b:?}");
         }
     }
+
+    /// `got[..xs.len()]` against the f64 dot of every activation row with
+    /// `w`, within the f32 summation bound (k + 4)·ε·Σ|x·w|.
+    fn check_dot(got: &[f32], xs: &[&[f32]], w: &[f32], what: &str) {
+        for (r, x) in xs.iter().enumerate() {
+            let (mut exact, mut mag) = (0f64, 0f64);
+            for (a, b) in x.iter().zip(w) {
+                exact += *a as f64 * *b as f64;
+                mag += (*a as f64 * *b as f64).abs();
+            }
+            let bound = (w.len() as f64 + 4.0) * f32::EPSILON as f64 * mag + 1e-30;
+            let g = got[r] as f64;
+            assert!(
+                (g - exact).abs() <= bound,
+                "{what} k={} row {r}: got {g} want {exact} bound {bound}",
+                w.len()
+            );
+        }
+    }
+
+    type BytesKernel = fn(&[u8], &[&[f32]], &mut [f32]);
+
+    /// Runs the dispatched kernel (AVX2 on a CPU that has it) and the
+    /// portable one on `row` for 1..=4 activation rows of `w.len()` values
+    /// and checks both against `w`, the format's own dequantized row.
+    fn check_both<T: Copy>(
+        row: T,
+        w: &[f32],
+        kernels: [&dyn Fn(T, &[&[f32]], &mut [f32]); 2],
+        what: &str,
+    ) {
+        let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
+            .map(|s| crate::quant::qmatmul::tests::values(w.len(), 100 + s))
+            .collect();
+        for rows in 1..=MAX_R {
+            let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
+            for (kernel, path) in kernels.into_iter().zip(["dispatched", "portable"]) {
+                let mut out = [f32::NAN; MAX_R];
+                kernel(row, &xr, &mut out);
+                check_dot(&out, &xr, w, &format!("{what} {path} R={rows}"));
+            }
+        }
+    }
+
+    /// The packed kernels added for the other formats, on random weights
+    /// quantized by each format and several row lengths (1..=8 blocks; f16,
+    /// bf16 and fp8 also with a ragged tail of 1..31 values), against the
+    /// format's `dequantize`, both the dispatched and the portable path.
+    #[test]
+    fn packed_kernels_match_dequantize() {
+        use crate::quant::{float16, fp8_scaled, ggml_q4_1, ggml_q5_0, int8, mxfp4, nf4, nvfp4};
+        use crate::quant::{Fp8Kind, Half, Int8Granularity};
+        let values = crate::quant::qmatmul::tests::values;
+        for (seed, blocks) in [1usize, 2, 3, 5, 8].into_iter().enumerate() {
+            let seed = seed as u64;
+            let k = 32 * blocks;
+            let v: Vec<f32> = values(k, seed).iter().map(|x| x * 0.1).collect();
+            let ggml: [(
+                &str,
+                fn(&[f32]) -> crate::Result<Vec<u8>>,
+                fn(&[u8], usize) -> crate::Result<Vec<f32>>,
+                [BytesKernel; 2],
+            ); 3] = [
+                (
+                    "q4_1",
+                    ggml_q4_1::quantize,
+                    ggml_q4_1::dequantize,
+                    [q4_1_dot, q4_1_rows],
+                ),
+                (
+                    "q5_0",
+                    ggml_q5_0::quantize,
+                    ggml_q5_0::dequantize,
+                    [q5_0_dot, q5_0_rows],
+                ),
+                (
+                    "mxfp4",
+                    mxfp4::quantize,
+                    mxfp4::dequantize,
+                    [mxfp4_dot, mxfp4_rows],
+                ),
+            ];
+            for (name, quantize, dequantize, kernels) in ggml {
+                let q = quantize(&v).unwrap();
+                check_both(
+                    &q[..],
+                    &dequantize(&q, k).unwrap(),
+                    [&kernels[0], &kernels[1]],
+                    name,
+                );
+            }
+
+            // NVFP4 blocks are 16 values: an odd count too
+            for k16 in [k, k - 16] {
+                let q = nvfp4::quantize(&v[..k16]).unwrap();
+                let scales: Vec<f32> = q
+                    .scales
+                    .iter()
+                    .map(|&s| crate::quant::fp8::e4m3fn_to_f32(s) / q.global_scale * 0.5)
+                    .collect();
+                let row = ScaledRow {
+                    codes: &q.codes,
+                    scales: &scales,
+                };
+                let w = nvfp4::dequantize(&q, k16).unwrap();
+                check_both(row, &w, [&nvfp4_dot, &nvfp4_rows], "nvfp4");
+            }
+
+            for bs in [32, 64, 128].into_iter().filter(|bs| k % bs == 0) {
+                let q = nf4::quantize(&v, bs).unwrap();
+                let row = ScaledRow {
+                    codes: &q.codes,
+                    scales: &q.absmax,
+                };
+                let w = nf4::dequantize(&q, k).unwrap();
+                check_both(row, &w, [&nf4_dot, &nf4_rows], &format!("nf4/{bs}"));
+
+                let g = Int8Granularity::PerBlock { block_size: bs };
+                let q = int8::quantize(&v, &[k], g).unwrap();
+                let row = ScaledRow {
+                    codes: &q.q,
+                    scales: &q.scales,
+                };
+                let w = int8::dequantize(&q, &[k], g).unwrap();
+                check_both(
+                    row,
+                    &w,
+                    [&i8_blocks_dot, &i8_blocks_rows],
+                    &format!("int8/{bs}"),
+                );
+            }
+
+            for kk in [k, k + 1 + (seed as usize * 7) % 31] {
+                let v = values(kk, seed + 50);
+                for (kind, kernels) in [
+                    (Half::F16, [f16_dot as BytesKernel, f16_rows]),
+                    (Half::Bf16, [bf16_dot, bf16_rows]),
+                ] {
+                    let q = float16::quantize(&v, kind).unwrap();
+                    let w = float16::dequantize(&q, kind, kk).unwrap();
+                    check_both(&q[..], &w, [&kernels[0], &kernels[1]], &format!("{kind:?}"));
+                }
+                for (kind, kernels) in [
+                    (Fp8Kind::E4m3fn, [e4m3fn_dot as BytesKernel, e4m3fn_rows]),
+                    (Fp8Kind::E5m2, [e5m2_dot, e5m2_rows]),
+                ] {
+                    let q = fp8_scaled::quantize(&v, kind).unwrap();
+                    // the kernels are unscaled: the codes' own values
+                    let w: Vec<f32> = q.codes.iter().map(|&c| kind.decode(c)).collect();
+                    check_both(
+                        &q.codes[..],
+                        &w,
+                        [&kernels[0], &kernels[1]],
+                        &format!("{kind:?}"),
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fp8_bit_decoders_exact_for_every_finite_code() {
+        use crate::quant::Fp8Kind;
+        for b in 0..=255u8 {
+            for (kind, got) in [
+                (Fp8Kind::E4m3fn, e4m3fn_bits_to_f32(b)),
+                (Fp8Kind::E5m2, e5m2_bits_to_f32(b)),
+            ] {
+                let want = kind.decode(b);
+                if want.is_finite() {
+                    assert_eq!(got.to_bits(), want.to_bits(), "{kind:?} {b:#x}");
+                }
+            }
+        }
+    }
 }

@@ -343,7 +343,22 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                     RowKernel::Nf4Dq(p, block) => {
                         let nb = k / block;
                         scratch.clear();
-                        scratch.extend((r * nb..(r + 1) * nb).map(|j| nf4_dq::block_absmax(p, j)));
+                        // nf4_dq::block_absmax's expression, run by run of
+                        // one second-level block: a division per absmax cost
+                        // more than the row's dot on the development machine
+                        let map = nf4_dq::dynamic_map();
+                        let (mut j, end) = (r * nb, (r + 1) * nb);
+                        while j < end {
+                            let g = j / p.block_size2;
+                            let run_end = ((g + 1) * p.block_size2).min(end);
+                            let a2 = p.absmax2[g];
+                            scratch.extend(
+                                p.absmax_q[j..run_end]
+                                    .iter()
+                                    .map(|&q| map[q as usize] * a2 + p.offset),
+                            );
+                            j = run_end;
+                        }
                         let row = ScaledRow {
                             codes: &p.codes[r * k / 2..(r + 1) * k / 2],
                             scales: scratch,
@@ -534,6 +549,49 @@ pub(crate) mod tests {
             .as_type(DType::F16);
         let yh = qmatmul(&xh, &w).unwrap();
         assert_eq!(yh.dtype(), DType::F32);
+    }
+
+    /// Block parameters that select the in-place GEMV kernels (or, where a
+    /// row is not whole blocks, the decode path): int8 and NF4 blocks of
+    /// 32..128, NF4-DQ second-level blocks that split rows, NVFP4 rows of an
+    /// odd number of 16-blocks; batches 1..=5 (5 takes the GEMM path).
+    #[test]
+    fn in_place_kernels_with_other_block_sizes() {
+        let formats = [
+            QuantFormat::Int8(Int8Granularity::PerBlock { block_size: 32 }),
+            QuantFormat::Int8(Int8Granularity::PerBlock { block_size: 64 }),
+            QuantFormat::Nf4 { block_size: 32 },
+            QuantFormat::Nf4 { block_size: 128 },
+            QuantFormat::Nf4Dq {
+                block_size: 64,
+                block_size2: 3,
+            },
+            QuantFormat::Nf4Dq {
+                block_size: 32,
+                block_size2: 256,
+            },
+            QuantFormat::Nvfp4,
+            QuantFormat::Q4_1,
+            QuantFormat::Q5_0,
+            QuantFormat::Mxfp4,
+            QuantFormat::Fp8E4m3fn,
+            QuantFormat::Fp8E5m2,
+            QuantFormat::F16,
+            QuantFormat::Bf16,
+        ];
+        let out = 7;
+        for (s, inn) in [48usize, 64, 128, 256, 130].into_iter().enumerate() {
+            let wv = values(out * inn, 20 + s as u64);
+            for f in formats {
+                let w = QuantizedTensor::quantize(&wv, &[out, inn], f).unwrap();
+                for m in 1..=5 {
+                    let x = values(m * inn, 40 + m as u64);
+                    let xt = Tensor::from_vec(x.clone(), &[m, inn]).unwrap();
+                    let y = qmatmul(&xt, &w).unwrap().to_vec::<f32>().unwrap();
+                    check_against_dequantized(&x, &w, &y, |_, _| 0.0);
+                }
+            }
+        }
     }
 
     #[test]
