@@ -1,7 +1,14 @@
 //! Dot-product kernels of `qmatmul`'s small-batch path: one packed weight
 //! row against up to [`MAX_R`] rows of f32 activations, read straight from the
-//! packed blocks (q4_0, q8_0, int8) or from a decoded f32 row (every other
-//! format), plus the i8 × i8 → i32 dot of the int8 path.
+//! packed codes (q4_0, q8_0, q4_1, q5_0, MXFP4, NVFP4, NF4 / NF4-DQ, int8,
+//! f16, bf16, FP8) or from a decoded f32 row ([`f32_dot`], for rows that are
+//! not whole blocks), plus the i8 × i8 → i32 dot of the int8 path.
+//!
+//! A kernel decodes each code to exactly the value the format's `dequantize`
+//! gives before its scale; a block's scale (and int8's / fp8's row or
+//! tensor scale, applied by the caller) multiplies the block's sum instead of
+//! every weight. Exception: q4_1 decodes the full weight `d · q + m`, see
+//! its kernel.
 //!
 //! The portable kernels are plain Rust written for the vectorizer: eight
 //! independent f32 accumulators per activation row (floating-point addition
@@ -628,16 +635,14 @@ mod tests {
     }
 
     type BytesKernel = fn(&[u8], &[&[f32]], &mut [f32]);
+    type Kernel<T> = dyn Fn(T, &[&[f32]], &mut [f32]);
+    type Quantize = fn(&[f32]) -> crate::Result<Vec<u8>>;
+    type Dequantize = fn(&[u8], usize) -> crate::Result<Vec<f32>>;
 
     /// Runs the dispatched kernel (AVX2 on a CPU that has it) and the
     /// portable one on `row` for 1..=4 activation rows of `w.len()` values
     /// and checks both against `w`, the format's own dequantized row.
-    fn check_both<T: Copy>(
-        row: T,
-        w: &[f32],
-        kernels: [&dyn Fn(T, &[&[f32]], &mut [f32]); 2],
-        what: &str,
-    ) {
+    fn check_both<T: Copy>(row: T, w: &[f32], kernels: [&Kernel<T>; 2], what: &str) {
         let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
             .map(|s| crate::quant::qmatmul::tests::values(w.len(), 100 + s))
             .collect();
@@ -664,12 +669,7 @@ mod tests {
             let seed = seed as u64;
             let k = 32 * blocks;
             let v: Vec<f32> = values(k, seed).iter().map(|x| x * 0.1).collect();
-            let ggml: [(
-                &str,
-                fn(&[f32]) -> crate::Result<Vec<u8>>,
-                fn(&[u8], usize) -> crate::Result<Vec<f32>>,
-                [BytesKernel; 2],
-            ); 3] = [
+            let ggml: [(&str, Quantize, Dequantize, [BytesKernel; 2]); 3] = [
                 (
                     "q4_1",
                     ggml_q4_1::quantize,

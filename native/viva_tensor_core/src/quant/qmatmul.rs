@@ -12,10 +12,13 @@
 //!
 //! - **`m ≤ 4` (GEMV, token-by-token decoding).** The cost is reading the
 //!   weight: f32 reads 4 bytes per weight, q4_0 0.5625. Each output row is a
-//!   dot product computed directly from the packed blocks ([`super::qdot`]:
-//!   q4_0, q8_0 and int8 per-tensor / per-output-channel read their codes
-//!   in place; every other format decodes one row into an L1-resident scratch
-//!   row and dots that), rayon-parallel over chunks of output rows.
+//!   dot product computed directly from the packed codes ([`super::qdot`],
+//!   portable and AVX2+FMA kernels), rayon-parallel over chunks of output
+//!   rows. Read in place: q4_0, q8_0, q4_1, q5_0, MXFP4, NVFP4, NF4, NF4-DQ
+//!   (the row's absmaxes reconstructed first), int8 per tensor / per output
+//!   channel / per block, FP8 E4M3FN / E5M2, f16 and bf16. A row that is not
+//!   whole blocks (below), and int8 per channel along the input axis,
+//!   is decoded into an L1-resident scratch row which is then dotted.
 //! - **`m > 4` (GEMM, prefill / batches).** Arithmetic dominates, so the
 //!   weight is decoded one band of [`BAND`] output rows at a time into a
 //!   per-task scratch buffer and multiplied with `matrixmultiply::sgemm`,
@@ -27,9 +30,11 @@
 //! `in` is not a multiple of the block size a block crosses from one row into
 //! the next. That case is handled exactly, not rejected: rows are decoded by
 //! flat element range ([`super::rows::decode_range`]), which decodes the
-//! blocks overlapping the range and keeps only that row's elements. Only the
-//! in-place q4_0 / q8_0 kernels need `in % 32 == 0`; otherwise those formats
-//! take the decode-a-row path too.
+//! blocks overlapping the range and keeps only that row's elements. The
+//! in-place GEMV kernels need rows of whole blocks: `in % 32 == 0` for the
+//! ggml formats, `in % 16 == 0` for NVFP4, and for NF4 / NF4-DQ / int8 per
+//! block a block size that is a multiple of 32 and divides `in`; otherwise
+//! those formats take the decode-a-row path (f16, bf16 and FP8 never do).
 //!
 //! # Agreement with dequantize + matmul
 //!
