@@ -1,7 +1,14 @@
 //! Dot-product kernels of `qmatmul`'s small-batch path: one packed weight
 //! row against up to [`MAX_R`] rows of f32 activations, read straight from the
-//! packed blocks (q4_0, q8_0, int8) or from a decoded f32 row (every other
-//! format), plus the i8 × i8 → i32 dot of the int8 path.
+//! packed codes (q4_0, q8_0, q4_1, q5_0, MXFP4, NVFP4, NF4 / NF4-DQ, int8,
+//! f16, bf16, FP8) or from a decoded f32 row ([`f32_dot`], for rows that are
+//! not whole blocks), plus the i8 × i8 → i32 dot of the int8 path.
+//!
+//! A kernel decodes each code to exactly the value the format's `dequantize`
+//! gives before its scale; a block's scale (and int8's / fp8's row or
+//! tensor scale, applied by the caller) multiplies the block's sum instead of
+//! every weight. Exception: q4_1 decodes the full weight `d · q + m`, see
+//! its kernel.
 //!
 //! The portable kernels are plain Rust written for the vectorizer: eight
 //! independent f32 accumulators per activation row (floating-point addition
@@ -13,6 +20,10 @@
 //! [`super::qdot_avx2`] instead: LLVM did not vectorize the nibble unpacking
 //! of the portable code well (see that module for the measurement). The two
 //! differ only in f32 rounding (FMA, summation order).
+
+use super::e2m1::DOUBLED;
+use super::mxfp4::e8m0_to_f32_half;
+use super::nf4::LEVELS as NF4_LEVELS;
 
 /// Most activation rows one kernel call handles.
 pub const MAX_R: usize = 4;
@@ -37,37 +48,37 @@ fn lanes_sum(acc: &[f32; L]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// `acc[l] += Σ_c x[c·L + l] · w[c·L + l]` over a 32-value block.
+/// `acc[l] += Σ_c x[c·L + l] · w[c·L + l]` over a block of `B` values
+/// (`B` a multiple of `L`).
 #[inline(always)]
-fn block_fma(acc: &mut [f32; L], x: &[f32], w: &[f32; 32]) {
-    let x: &[f32; 32] = x.try_into().expect("32 activations per block");
-    for c in 0..32 / L {
+fn block_fma<const B: usize>(acc: &mut [f32; L], x: &[f32], w: &[f32; B]) {
+    let x: &[f32; B] = x.try_into().expect("B activations per block");
+    for c in 0..B / L {
         for l in 0..L {
             acc[l] += x[c * L + l] * w[c * L + l];
         }
     }
 }
 
-/// One row of ggml blocks of `BYTES` bytes each (an f16 scale `d`, then
-/// codes for 32 values) against `xs[..R]` (each `k = 32 · blocks` long):
-/// `out[r] = Σ_blocks d · Σ_j x_r[j] · w_j`, with `decode` writing a block's
-/// 32 code values `w` from its code bytes. Monomorphized per format, so the
-/// decoder inlines into the block loop.
+/// The block loop shared by the portable packed kernels: `nb` blocks of `B`
+/// weights against `xs[..R]` (each at least `B · nb` long).
+/// `block(i, w)` writes block `i`'s `B` unscaled code values into `w` and
+/// returns its scale `d`; `out[r] = Σ_i d_i · Σ_j x_r[B·i + j] · w_j`.
+/// Monomorphized per format, so the decoder inlines into the loop.
 #[inline(always)]
-fn ggml_row_impl<const R: usize, const BYTES: usize>(
-    row: &[u8],
+fn blocks_row_impl<const R: usize, const B: usize>(
+    nb: usize,
     xs: &[&[f32]],
     out: &mut [f32],
-    decode: impl Fn(&[u8], &mut [f32; 32]),
+    block: impl Fn(usize, &mut [f32; B]) -> f32,
 ) {
     let mut tot = [[0f32; L]; R];
-    for (bi, b) in row.chunks_exact(BYTES).enumerate() {
-        let d = f16_to_f32(b[0], b[1]);
-        let mut w = [0f32; 32];
-        decode(&b[2..], &mut w);
+    for bi in 0..nb {
+        let mut w = [0f32; B];
+        let d = block(bi, &mut w);
         for r in 0..R {
             let mut acc = [0f32; L];
-            block_fma(&mut acc, &xs[r][bi * 32..bi * 32 + 32], &w);
+            block_fma(&mut acc, &xs[r][bi * B..bi * B + B], &w);
             for l in 0..L {
                 tot[r][l] += d * acc[l];
             }
@@ -78,26 +89,215 @@ fn ggml_row_impl<const R: usize, const BYTES: usize>(
     }
 }
 
+/// [`blocks_row_impl`] over a row of self-contained ggml blocks of `BYTES`
+/// bytes (32 values each); `block(b, w)` decodes one block's bytes.
+#[inline(always)]
+fn ggml_row_impl<const R: usize, const BYTES: usize>(
+    row: &[u8],
+    xs: &[&[f32]],
+    out: &mut [f32],
+    block: impl Fn(&[u8], &mut [f32; 32]) -> f32,
+) {
+    blocks_row_impl::<R, 32>(row.len() / BYTES, xs, out, |i, w| {
+        block(&row[i * BYTES..(i + 1) * BYTES], w)
+    });
+}
+
 /// One row of q4_0 blocks (`row.len() = 18 · k / 32`) against `xs[..R]`
 /// (each `k` long): `out[r] = Σ_blocks d · Σ_j x_r[j] · (q_j − 8)`.
 #[inline(always)]
 fn q4_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    ggml_row_impl::<R, 18>(row, xs, out, |q, w| {
+    ggml_row_impl::<R, 18>(row, xs, out, |b, w| {
         for j in 0..16 {
-            w[j] = ((q[j] & 0x0F) as i32 - 8) as f32;
-            w[j + 16] = ((q[j] >> 4) as i32 - 8) as f32;
+            w[j] = ((b[2 + j] & 0x0F) as i32 - 8) as f32;
+            w[j + 16] = ((b[2 + j] >> 4) as i32 - 8) as f32;
         }
+        f16_to_f32(b[0], b[1])
     });
 }
 
 /// One row of q8_0 blocks (`row.len() = 34 · k / 32`) against `xs[..R]`.
 #[inline(always)]
 fn q8_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    ggml_row_impl::<R, 34>(row, xs, out, |q, w| {
+    ggml_row_impl::<R, 34>(row, xs, out, |b, w| {
         for j in 0..32 {
-            w[j] = (q[j] as i8) as f32;
+            w[j] = (b[2 + j] as i8) as f32;
         }
+        f16_to_f32(b[0], b[1])
     });
+}
+
+/// One row of q4_1 blocks (`row.len() = 20 · k / 32`) against `xs[..R]`.
+/// The weights are decoded exactly as `dequantize` does (`d · q + m`, two
+/// roundings) rather than folding `m · Σx` in after the sum: with the
+/// minimum, `d · q` and `m` can nearly cancel, and the folded form's
+/// rounding error would then be relative to `Σ|x|·(|d·q| + |m|)`, far above
+/// that of a product with the decoded weights.
+#[inline(always)]
+fn q4_1_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    ggml_row_impl::<R, 20>(row, xs, out, |b, w| {
+        let d = f16_to_f32(b[0], b[1]);
+        let m = f16_to_f32(b[2], b[3]);
+        for j in 0..16 {
+            w[j] = d * (b[4 + j] & 0x0F) as f32 + m;
+            w[j + 16] = d * (b[4 + j] >> 4) as f32 + m;
+        }
+        1.0
+    });
+}
+
+/// One row of q5_0 blocks (`row.len() = 22 · k / 32`) against `xs[..R]`:
+/// codes `(nibble | qh bit << 4) − 16`, scaled by `d` after the block sum.
+#[inline(always)]
+fn q5_0_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    ggml_row_impl::<R, 22>(row, xs, out, |b, w| {
+        let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+        for j in 0..16 {
+            let lo = (b[6 + j] & 0x0F) as u32 | (((qh >> j) & 1) << 4);
+            let hi = (b[6 + j] >> 4) as u32 | (((qh >> (j + 16)) & 1) << 4);
+            w[j] = (lo as i32 - 16) as f32;
+            w[j + 16] = (hi as i32 - 16) as f32;
+        }
+        f16_to_f32(b[0], b[1])
+    });
+}
+
+/// One row of MXFP4 blocks (`row.len() = 17 · k / 32`) against `xs[..R]`:
+/// the doubled E2M1 integers, scaled by `e8m0_to_f32_half(e)` after the sum.
+#[inline(always)]
+fn mxfp4_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    ggml_row_impl::<R, 17>(row, xs, out, |b, w| {
+        for j in 0..16 {
+            w[j] = DOUBLED[(b[1 + j] & 0x0F) as usize] as f32;
+            w[j + 16] = DOUBLED[(b[1 + j] >> 4) as usize] as f32;
+        }
+        e8m0_to_f32_half(b[0])
+    });
+}
+
+/// One weight row of a format whose codes and per-block scales are stored
+/// apart (nvfp4, nf4, nf4_dq, int8 per block), as the row kernels read it.
+#[derive(Clone, Copy, Debug)]
+pub struct ScaledRow<'a, T> {
+    /// The row's packed codes (nvfp4 / nf4: two per byte; int8: one each).
+    pub codes: &'a [T],
+    /// One f32 scale per block of the row, applied after the block's sum
+    /// (nvfp4: half the effective scale, see [`nvfp4_dot`]).
+    pub scales: &'a [f32],
+}
+
+/// One row of NVFP4 codes (16-value blocks, element `2i` in the low nibble)
+/// against `xs[..R]`: the doubled E2M1 integers, times `scales[block]`.
+#[inline(always)]
+fn nvfp4_row_impl<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], out: &mut [f32]) {
+    blocks_row_impl::<R, 16>(row.scales.len(), xs, out, |i, w| {
+        for (j, &byte) in row.codes[i * 8..i * 8 + 8].iter().enumerate() {
+            w[2 * j] = DOUBLED[(byte & 0x0F) as usize] as f32;
+            w[2 * j + 1] = DOUBLED[(byte >> 4) as usize] as f32;
+        }
+        row.scales[i]
+    });
+}
+
+/// One row of NF4 codes (element `2i` in the HIGH nibble; blocks a multiple
+/// of 32 values, `codes.len() · 2 / scales.len()` each) against `xs[..R]`:
+/// `Σ_blocks absmax · Σ_j x_r[j] · LEVELS[code_j]`, in chunks of 32.
+#[inline(always)]
+fn nf4_row_impl<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], out: &mut [f32]) {
+    let chunks = row.codes.len() / 16;
+    let per_block = chunks / row.scales.len().max(1);
+    blocks_row_impl::<R, 32>(chunks, xs, out, |i, w| {
+        for (j, &byte) in row.codes[i * 16..i * 16 + 16].iter().enumerate() {
+            w[2 * j] = NF4_LEVELS[(byte >> 4) as usize];
+            w[2 * j + 1] = NF4_LEVELS[(byte & 0x0F) as usize];
+        }
+        row.scales[i / per_block]
+    });
+}
+
+/// One row of int8 codes with one scale per block (a multiple of 32 values,
+/// `codes.len() / scales.len()` each) against `xs[..R]`.
+#[inline(always)]
+fn i8_blocks_row_impl<const R: usize>(row: ScaledRow<'_, i8>, xs: &[&[f32]], out: &mut [f32]) {
+    let chunks = row.codes.len() / 32;
+    let per_block = chunks / row.scales.len().max(1);
+    blocks_row_impl::<R, 32>(chunks, xs, out, |i, w| {
+        for (w, &q) in w.iter_mut().zip(&row.codes[i * 32..i * 32 + 32]) {
+            *w = q as f32;
+        }
+        row.scales[i / per_block]
+    });
+}
+
+/// bf16 bits to f32 (exact: a bf16 is the top half of an f32).
+#[inline(always)]
+fn bf16_to_f32(lo: u8, hi: u8) -> f32 {
+    f32::from_bits((u16::from_le_bytes([lo, hi]) as u32) << 16)
+}
+
+/// FP8 E4M3FN byte to f32, exact for every finite code (all but 0x7F and
+/// 0xFF, which scaled-fp8 tensors never hold): the 7 magnitude bits placed
+/// as an f32's exponent and top mantissa bits, times 2^120 (the difference
+/// of the biases, exact), then the sign. Branch-free, as the AVX2 kernel.
+#[inline(always)]
+pub(crate) fn e4m3fn_bits_to_f32(b: u8) -> f32 {
+    let b = b as u32;
+    let mag = f32::from_bits((b & 0x7F) << 20) * f32::from_bits(0x7B80_0000);
+    f32::from_bits(mag.to_bits() | ((b & 0x80) << 24))
+}
+
+/// FP8 E5M2 byte to f32, exact for every finite code (an E5M2 byte is the
+/// top byte of an f16).
+#[inline(always)]
+pub(crate) fn e5m2_bits_to_f32(b: u8) -> f32 {
+    f16_to_f32(0, b)
+}
+
+/// `out[r] = Σ_j x_r[j] · dec(bytes of element j)` for a row of `k` values
+/// of `SIZE` bytes each (f16, bf16, fp8): whole chunks of 32 through
+/// [`blocks_row_impl`] with scale 1, the rest one by one.
+#[inline(always)]
+fn elems_row_impl<const R: usize, const SIZE: usize>(
+    row: &[u8],
+    xs: &[&[f32]],
+    out: &mut [f32],
+    dec: impl Fn(&[u8]) -> f32,
+) {
+    let k = row.len() / SIZE;
+    let whole = k / 32;
+    blocks_row_impl::<R, 32>(whole, xs, out, |i, w| {
+        for (j, w) in w.iter_mut().enumerate() {
+            let e = (32 * i + j) * SIZE;
+            *w = dec(&row[e..e + SIZE]);
+        }
+        1.0
+    });
+    for r in 0..R {
+        let tail: f32 = (32 * whole..k)
+            .map(|j| xs[r][j] * dec(&row[j * SIZE..(j + 1) * SIZE]))
+            .sum();
+        out[r] += tail;
+    }
+}
+
+#[inline(always)]
+fn f16_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    elems_row_impl::<R, 2>(row, xs, out, |b| f16_to_f32(b[0], b[1]));
+}
+
+#[inline(always)]
+fn bf16_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    elems_row_impl::<R, 2>(row, xs, out, |b| bf16_to_f32(b[0], b[1]));
+}
+
+#[inline(always)]
+fn e4m3fn_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    elems_row_impl::<R, 1>(row, xs, out, |b| e4m3fn_bits_to_f32(b[0]));
+}
+
+#[inline(always)]
+fn e5m2_row_impl<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    elems_row_impl::<R, 1>(row, xs, out, |b| e5m2_bits_to_f32(b[0]));
 }
 
 /// One row of int8 codes against `xs[..R]`: `out[r] = Σ_j x_r[j] · q_j`
@@ -178,6 +378,16 @@ macro_rules! portable {
 portable!(q4_0_row_impl, &[u8], q4_0_rows);
 portable!(q8_0_row_impl, &[u8], q8_0_rows);
 portable!(i8_row_impl, &[i8], i8_rows);
+portable!(q4_1_row_impl, &[u8], q4_1_rows);
+portable!(q5_0_row_impl, &[u8], q5_0_rows);
+portable!(mxfp4_row_impl, &[u8], mxfp4_rows);
+portable!(nvfp4_row_impl, ScaledRow<'_, u8>, nvfp4_rows);
+portable!(nf4_row_impl, ScaledRow<'_, u8>, nf4_rows);
+portable!(i8_blocks_row_impl, ScaledRow<'_, i8>, i8_blocks_rows);
+portable!(f16_row_impl, &[u8], f16_rows);
+portable!(bf16_row_impl, &[u8], bf16_rows);
+portable!(e4m3fn_row_impl, &[u8], e4m3fn_rows);
+portable!(e5m2_row_impl, &[u8], e5m2_rows);
 portable!(f32_row_impl, &[f32], f32_rows);
 
 /// Whether this CPU runs the AVX2+FMA kernels (detected once, cached by std).
@@ -236,6 +446,61 @@ row_kernel!(
 row_kernel!(
     /// `out[r] = x_r · w` for a decoded f32 row `w`.
     f32_dot, f32_rows, f32_rows, &[f32]
+);
+
+row_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of q4_1 blocks (20 bytes
+    /// per 32 values).
+    q4_1_dot, q4_1_rows, q4_1_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of q5_0 blocks (22 bytes
+    /// per 32 values).
+    q5_0_dot, q5_0_rows, q5_0_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of MXFP4 blocks (17 bytes
+    /// per 32 values).
+    mxfp4_dot, mxfp4_rows, mxfp4_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = Σ_b scales[b] · Σ_j x_r[16b + j] · 2·e2m1(code_j)` for one
+    /// row of NVFP4 codes (8 bytes per 16 values, element `2i` in the low
+    /// nibble), so `scales[b]` must be HALF the block's effective scale
+    /// `e4m3(S_b) / global_scale` (the kernel reads the doubled E2M1 values,
+    /// small integers, as MXFP4 does); `x_r` at least `16 · scales.len()`.
+    nvfp4_dot, nvfp4_rows, nvfp4_rows, ScaledRow<'_, u8>
+);
+row_kernel!(
+    /// `out[r] = Σ_b scales[b] · Σ_j x_r[j] · LEVELS[code_j]` for one row of
+    /// NF4 codes (element `2i` in the high nibble) with one absmax per
+    /// block; the block, `codes.len() · 2 / scales.len()` values, must be a
+    /// multiple of 32 (panics otherwise, on the AVX2 path).
+    nf4_dot, nf4_rows, nf4_rows, ScaledRow<'_, u8>
+);
+row_kernel!(
+    /// `out[r] = Σ_b scales[b] · Σ_j x_r[j] · q_j` for one row of int8 codes
+    /// with one scale per block of `codes.len() / scales.len()` values, a
+    /// multiple of 32 (panics otherwise, on the AVX2 path).
+    i8_blocks_dot, i8_blocks_rows, i8_blocks_rows, ScaledRow<'_, i8>
+);
+row_kernel!(
+    /// `out[r] = x_r · w` for a row of f16 values (2 bytes each, LE).
+    f16_dot, f16_rows, f16_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = x_r · w` for a row of bf16 values (2 bytes each, LE).
+    bf16_dot, bf16_rows, bf16_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = Σ_j x_r[j] · e4m3fn(code_j)` for a row of FP8 E4M3FN codes
+    /// (unscaled: the caller applies the tensor's scale).
+    e4m3fn_dot, e4m3fn_rows, e4m3fn_rows, &[u8]
+);
+row_kernel!(
+    /// `out[r] = Σ_j x_r[j] · e5m2(code_j)` for a row of FP8 E5M2 codes
+    /// (unscaled).
+    e5m2_dot, e5m2_rows, e5m2_rows, &[u8]
 );
 
 #[cfg(target_arch = "x86_64")]
@@ -347,6 +612,174 @@ mod tests {
             f32_dot(&wf, &xt, &mut a);
             f32_rows(&wf, &xt, &mut b);
             assert!(close(&a[..rows], &b[..rows]), "f32 {a:?} {b:?}");
+        }
+    }
+
+    /// `got[..xs.len()]` against the f64 dot of every activation row with
+    /// `w`, within the f32 summation bound (k + 4)·ε·Σ|x·w|.
+    fn check_dot(got: &[f32], xs: &[&[f32]], w: &[f32], what: &str) {
+        for (r, x) in xs.iter().enumerate() {
+            let (mut exact, mut mag) = (0f64, 0f64);
+            for (a, b) in x.iter().zip(w) {
+                exact += *a as f64 * *b as f64;
+                mag += (*a as f64 * *b as f64).abs();
+            }
+            let bound = (w.len() as f64 + 4.0) * f32::EPSILON as f64 * mag + 1e-30;
+            let g = got[r] as f64;
+            assert!(
+                (g - exact).abs() <= bound,
+                "{what} k={} row {r}: got {g} want {exact} bound {bound}",
+                w.len()
+            );
+        }
+    }
+
+    type BytesKernel = fn(&[u8], &[&[f32]], &mut [f32]);
+    type Kernel<T> = dyn Fn(T, &[&[f32]], &mut [f32]);
+    type Quantize = fn(&[f32]) -> crate::Result<Vec<u8>>;
+    type Dequantize = fn(&[u8], usize) -> crate::Result<Vec<f32>>;
+
+    /// Runs the dispatched kernel (AVX2 on a CPU that has it) and the
+    /// portable one on `row` for 1..=4 activation rows of `w.len()` values
+    /// and checks both against `w`, the format's own dequantized row.
+    fn check_both<T: Copy>(row: T, w: &[f32], kernels: [&Kernel<T>; 2], what: &str) {
+        let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
+            .map(|s| crate::quant::qmatmul::tests::values(w.len(), 100 + s))
+            .collect();
+        for rows in 1..=MAX_R {
+            let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
+            for (kernel, path) in kernels.into_iter().zip(["dispatched", "portable"]) {
+                let mut out = [f32::NAN; MAX_R];
+                kernel(row, &xr, &mut out);
+                check_dot(&out, &xr, w, &format!("{what} {path} R={rows}"));
+            }
+        }
+    }
+
+    /// The packed kernels added for the other formats, on random weights
+    /// quantized by each format and several row lengths (1..=8 blocks; f16,
+    /// bf16 and fp8 also with a ragged tail of 1..31 values), against the
+    /// format's `dequantize`, both the dispatched and the portable path.
+    #[test]
+    fn packed_kernels_match_dequantize() {
+        use crate::quant::{float16, fp8_scaled, ggml_q4_1, ggml_q5_0, int8, mxfp4, nf4, nvfp4};
+        use crate::quant::{Fp8Kind, Half, Int8Granularity};
+        let values = crate::quant::qmatmul::tests::values;
+        for (seed, blocks) in [1usize, 2, 3, 5, 8].into_iter().enumerate() {
+            let seed = seed as u64;
+            let k = 32 * blocks;
+            let v: Vec<f32> = values(k, seed).iter().map(|x| x * 0.1).collect();
+            let ggml: [(&str, Quantize, Dequantize, [BytesKernel; 2]); 3] = [
+                (
+                    "q4_1",
+                    ggml_q4_1::quantize,
+                    ggml_q4_1::dequantize,
+                    [q4_1_dot, q4_1_rows],
+                ),
+                (
+                    "q5_0",
+                    ggml_q5_0::quantize,
+                    ggml_q5_0::dequantize,
+                    [q5_0_dot, q5_0_rows],
+                ),
+                (
+                    "mxfp4",
+                    mxfp4::quantize,
+                    mxfp4::dequantize,
+                    [mxfp4_dot, mxfp4_rows],
+                ),
+            ];
+            for (name, quantize, dequantize, kernels) in ggml {
+                let q = quantize(&v).unwrap();
+                check_both(
+                    &q[..],
+                    &dequantize(&q, k).unwrap(),
+                    [&kernels[0], &kernels[1]],
+                    name,
+                );
+            }
+
+            // NVFP4 blocks are 16 values: an odd count too
+            for k16 in [k, k - 16] {
+                let q = nvfp4::quantize(&v[..k16]).unwrap();
+                let scales: Vec<f32> = q
+                    .scales
+                    .iter()
+                    .map(|&s| crate::quant::fp8::e4m3fn_to_f32(s) / q.global_scale * 0.5)
+                    .collect();
+                let row = ScaledRow {
+                    codes: &q.codes,
+                    scales: &scales,
+                };
+                let w = nvfp4::dequantize(&q, k16).unwrap();
+                check_both(row, &w, [&nvfp4_dot, &nvfp4_rows], "nvfp4");
+            }
+
+            for bs in [32, 64, 128].into_iter().filter(|bs| k % bs == 0) {
+                let q = nf4::quantize(&v, bs).unwrap();
+                let row = ScaledRow {
+                    codes: &q.codes,
+                    scales: &q.absmax,
+                };
+                let w = nf4::dequantize(&q, k).unwrap();
+                check_both(row, &w, [&nf4_dot, &nf4_rows], &format!("nf4/{bs}"));
+
+                let g = Int8Granularity::PerBlock { block_size: bs };
+                let q = int8::quantize(&v, &[k], g).unwrap();
+                let row = ScaledRow {
+                    codes: &q.q,
+                    scales: &q.scales,
+                };
+                let w = int8::dequantize(&q, &[k], g).unwrap();
+                check_both(
+                    row,
+                    &w,
+                    [&i8_blocks_dot, &i8_blocks_rows],
+                    &format!("int8/{bs}"),
+                );
+            }
+
+            for kk in [k, k + 1 + (seed as usize * 7) % 31] {
+                let v = values(kk, seed + 50);
+                for (kind, kernels) in [
+                    (Half::F16, [f16_dot as BytesKernel, f16_rows]),
+                    (Half::Bf16, [bf16_dot, bf16_rows]),
+                ] {
+                    let q = float16::quantize(&v, kind).unwrap();
+                    let w = float16::dequantize(&q, kind, kk).unwrap();
+                    check_both(&q[..], &w, [&kernels[0], &kernels[1]], &format!("{kind:?}"));
+                }
+                for (kind, kernels) in [
+                    (Fp8Kind::E4m3fn, [e4m3fn_dot as BytesKernel, e4m3fn_rows]),
+                    (Fp8Kind::E5m2, [e5m2_dot, e5m2_rows]),
+                ] {
+                    let q = fp8_scaled::quantize(&v, kind).unwrap();
+                    // the kernels are unscaled: the codes' own values
+                    let w: Vec<f32> = q.codes.iter().map(|&c| kind.decode(c)).collect();
+                    check_both(
+                        &q.codes[..],
+                        &w,
+                        [&kernels[0], &kernels[1]],
+                        &format!("{kind:?}"),
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fp8_bit_decoders_exact_for_every_finite_code() {
+        use crate::quant::Fp8Kind;
+        for b in 0..=255u8 {
+            for (kind, got) in [
+                (Fp8Kind::E4m3fn, e4m3fn_bits_to_f32(b)),
+                (Fp8Kind::E5m2, e5m2_bits_to_f32(b)),
+            ] {
+                let want = kind.decode(b);
+                if want.is_finite() {
+                    assert_eq!(got.to_bits(), want.to_bits(), "{kind:?} {b:#x}");
+                }
+            }
         }
     }
 }

@@ -9,6 +9,10 @@
 //! (`vpmovsxbd` + `vcvtdq2ps`) and accumulate with FMA: 4.0 ms for the same
 //! q4_0 GEMV on one core (a standalone copy of both kernels, release build).
 //!
+//! The kernels of the other formats live in submodules, one family each:
+//! `blocks` (q4_1, q5_0, MXFP4), `scaled` (NVFP4, NF4, int8 per block:
+//! codes and block scales stored apart) and `elems` (f16, bf16, FP8).
+//!
 //! Every function here requires AVX2 and FMA; callers check
 //! [`super::qdot::has_avx2_fma`] first.
 
@@ -17,6 +21,14 @@
 use std::arch::x86_64::*;
 
 use super::qdot::f16_to_f32;
+
+mod blocks;
+mod elems;
+mod scaled;
+
+pub use blocks::{mxfp4_rows, q4_1_rows, q5_0_rows};
+pub use elems::{bf16_rows, e4m3fn_rows, e5m2_rows, f16_rows};
+pub use scaled::{i8_blocks_rows, nf4_rows, nvfp4_rows};
 
 /// Horizontal sum of 8 lanes.
 #[inline]

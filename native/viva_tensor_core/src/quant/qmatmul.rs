@@ -12,10 +12,13 @@
 //!
 //! - **`m ≤ 4` (GEMV, token-by-token decoding).** The cost is reading the
 //!   weight: f32 reads 4 bytes per weight, q4_0 0.5625. Each output row is a
-//!   dot product computed directly from the packed blocks ([`super::qdot`]:
-//!   q4_0, q8_0 and int8 per-tensor / per-output-channel read their codes
-//!   in place; every other format decodes one row into an L1-resident scratch
-//!   row and dots that), rayon-parallel over chunks of output rows.
+//!   dot product computed directly from the packed codes ([`super::qdot`],
+//!   portable and AVX2+FMA kernels), rayon-parallel over chunks of output
+//!   rows. Read in place: q4_0, q8_0, q4_1, q5_0, MXFP4, NVFP4, NF4, NF4-DQ
+//!   (the row's absmaxes reconstructed first), int8 per tensor / per output
+//!   channel / per block, FP8 E4M3FN / E5M2, f16 and bf16. A row that is not
+//!   whole blocks (below), and int8 per channel along the input axis,
+//!   is decoded into an L1-resident scratch row which is then dotted.
 //! - **`m > 4` (GEMM, prefill / batches).** Arithmetic dominates, so the
 //!   weight is decoded in tiles of [`BAND`] output rows × [`PANEL`] input
 //!   columns into a per-task scratch buffer (AVX2 block decoders where the
@@ -35,9 +38,11 @@
 //! `in` is not a multiple of the block size a block crosses from one row into
 //! the next. That case is handled exactly, not rejected: rows are decoded by
 //! flat element range ([`super::rows::decode_range`]), which decodes the
-//! blocks overlapping the range and keeps only that row's elements. Only the
-//! in-place q4_0 / q8_0 kernels need `in % 32 == 0`; otherwise those formats
-//! take the decode-a-row path too.
+//! blocks overlapping the range and keeps only that row's elements. The
+//! in-place GEMV kernels need rows of whole blocks: `in % 32 == 0` for the
+//! ggml formats, `in % 16 == 0` for NVFP4, and for NF4 / NF4-DQ / int8 per
+//! block a block size that is a multiple of 32 and divides `in`; otherwise
+//! those formats take the decode-a-row path (f16, bf16 and FP8 never do).
 //!
 //! # Agreement with dequantize + matmul
 //!
@@ -56,9 +61,9 @@ use std::borrow::Cow;
 use matrixmultiply::sgemm;
 use rayon::prelude::*;
 
-use super::qdot::{self, MAX_R};
+use super::qdot::{self, ScaledRow, MAX_R};
 use super::rows::decode_range;
-use super::{Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
+use super::{nf4_dq, Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
 use crate::{DType, Result, Tensor, TensorError};
 
 /// Output rows per task on the GEMM path. Every `sgemm` call packs its
@@ -188,26 +193,107 @@ pub fn qmatmul(x: &Tensor, w: &QuantizedTensor) -> Result<Tensor> {
     ops.finish(yt)
 }
 
+/// A packed row kernel of [`super::qdot`]: `(row bytes, xs, out)`.
+type BytesDot = fn(&[u8], &[&[f32]], &mut [f32]);
+
 /// How one weight row is dotted with the activations on the GEMV path.
 #[derive(Clone, Copy)]
 enum RowKernel<'w> {
-    Q4_0(&'w [u8]),
-    Q8_0(&'w [u8]),
+    /// Self-contained rows of `row_bytes` bytes each (ggml blocks, f16,
+    /// bf16, fp8 codes) read in place by `dot`; the result times `scale`
+    /// (fp8's per-tensor scale; 1 otherwise).
+    Bytes {
+        data: &'w [u8],
+        row_bytes: usize,
+        dot: BytesDot,
+        scale: f32,
+    },
     /// int8 codes with one scale for the whole row.
     Int8Row(&'w [i8], &'w [f32], bool),
+    /// int8 codes with one scale per block of `block` (a multiple of 32
+    /// dividing `k`).
+    Int8Blocks(&'w [i8], &'w [f32], usize),
+    /// NVFP4: codes, E4M3 block scale bytes, and every scale byte's value
+    /// `e4m3(S) / global_scale / 2` (the kernel reads doubled E2M1 values).
+    Nvfp4(&'w [u8], &'w [u8], &'w [f32; 256]),
+    /// NF4 codes with one absmax per block of `block` (a multiple of 32
+    /// dividing `k`).
+    Nf4(&'w [u8], &'w [f32], usize),
+    /// NF4-DQ: as `Nf4`, the row's absmaxes reconstructed first.
+    Nf4Dq(&'w super::Nf4DqQuantized, usize),
     /// Decode the row (bit-identical to `dequantize`), then an f32 dot.
     Decode,
 }
 
-fn row_kernel(w: &QuantizedTensor, k: usize) -> RowKernel<'_> {
+/// Picks the in-place kernel for `w` (`[n, k]`) when its rows are whole
+/// blocks of its format; otherwise [`RowKernel::Decode`]. `nvfp4_scales`
+/// holds the table `RowKernel::Nvfp4` borrows (filled here when needed).
+fn row_kernel<'w>(
+    w: &'w QuantizedTensor,
+    k: usize,
+    nvfp4_scales: &'w mut [f32; 256],
+) -> RowKernel<'w> {
+    let bytes = |data: &'w [u8], block_bytes: usize, dot: BytesDot| RowKernel::Bytes {
+        data,
+        row_bytes: k / 32 * block_bytes,
+        dot,
+        scale: 1.0,
+    };
+    let whole = |block: usize| block.is_multiple_of(32) && k.is_multiple_of(block);
     match (w.format(), w.payload()) {
-        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if k.is_multiple_of(32) => RowKernel::Q4_0(b),
-        (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if k.is_multiple_of(32) => RowKernel::Q8_0(b),
+        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 18, qdot::q4_0_dot),
+        (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 34, qdot::q8_0_dot),
+        (QuantFormat::Q4_1, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 20, qdot::q4_1_dot),
+        (QuantFormat::Q5_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 22, qdot::q5_0_dot),
+        (QuantFormat::Mxfp4, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 17, qdot::mxfp4_dot),
+        (QuantFormat::F16, QuantPayload::Blocks(b)) => RowKernel::Bytes {
+            data: b,
+            row_bytes: 2 * k,
+            dot: qdot::f16_dot,
+            scale: 1.0,
+        },
+        (QuantFormat::Bf16, QuantPayload::Blocks(b)) => RowKernel::Bytes {
+            data: b,
+            row_bytes: 2 * k,
+            dot: qdot::bf16_dot,
+            scale: 1.0,
+        },
+        (QuantFormat::Fp8E4m3fn, QuantPayload::Fp8(p)) => RowKernel::Bytes {
+            data: &p.codes,
+            row_bytes: k,
+            dot: qdot::e4m3fn_dot,
+            scale: p.scale,
+        },
+        (QuantFormat::Fp8E5m2, QuantPayload::Fp8(p)) => RowKernel::Bytes {
+            data: &p.codes,
+            row_bytes: k,
+            dot: qdot::e5m2_dot,
+            scale: p.scale,
+        },
         (QuantFormat::Int8(Int8Granularity::PerTensor), QuantPayload::Int8(p)) => {
             RowKernel::Int8Row(&p.q, &p.scales, false)
         }
         (QuantFormat::Int8(Int8Granularity::PerChannel { axis: 0 }), QuantPayload::Int8(p)) => {
             RowKernel::Int8Row(&p.q, &p.scales, true)
+        }
+        (QuantFormat::Int8(Int8Granularity::PerBlock { block_size }), QuantPayload::Int8(p))
+            if whole(block_size) =>
+        {
+            RowKernel::Int8Blocks(&p.q, &p.scales, block_size)
+        }
+        (QuantFormat::Nvfp4, QuantPayload::Nvfp4(p)) if k.is_multiple_of(16) => {
+            for (i, s) in nvfp4_scales.iter_mut().enumerate() {
+                // the same division as nvfp4's decoder, then an exact halving
+                // (unless subnormal, where it rounds: within f32 summation error)
+                *s = super::fp8::e4m3fn_to_f32(i as u8) / p.global_scale * 0.5;
+            }
+            RowKernel::Nvfp4(&p.codes, &p.scales, nvfp4_scales)
+        }
+        (QuantFormat::Nf4 { block_size }, QuantPayload::Nf4(p)) if whole(block_size) => {
+            RowKernel::Nf4(&p.codes, &p.absmax, block_size)
+        }
+        (QuantFormat::Nf4Dq { block_size, .. }, QuantPayload::Nf4Dq(p)) if whole(block_size) => {
+            RowKernel::Nf4Dq(p, block_size)
         }
         _ => RowKernel::Decode,
     }
@@ -215,7 +301,8 @@ fn row_kernel(w: &QuantizedTensor, k: usize) -> RowKernel<'_> {
 
 fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<Vec<f32>> {
     let xs: Vec<&[f32]> = x.chunks_exact(k).collect();
-    let kernel = row_kernel(w, k);
+    let mut nvfp4_scales = [0f32; 256];
+    let kernel = row_kernel(w, k, &mut nvfp4_scales);
     let mut yt = vec![0f32; n * m];
     let parallel = n * k >= SERIAL_MAX_WORK;
     for_each_chunk(
@@ -227,18 +314,76 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
             for (i, out) in chunk.chunks_exact_mut(m).enumerate() {
                 let r = r0 + i;
                 match kernel {
-                    RowKernel::Q4_0(b) => {
-                        let bpr = k / 32 * 18;
-                        qdot::q4_0_dot(&b[r * bpr..(r + 1) * bpr], &xs, out)
-                    }
-                    RowKernel::Q8_0(b) => {
-                        let bpr = k / 32 * 34;
-                        qdot::q8_0_dot(&b[r * bpr..(r + 1) * bpr], &xs, out)
+                    RowKernel::Bytes {
+                        data,
+                        row_bytes,
+                        dot,
+                        scale,
+                    } => {
+                        dot(&data[r * row_bytes..(r + 1) * row_bytes], &xs, out);
+                        if scale != 1.0 {
+                            out.iter_mut().for_each(|v| *v *= scale);
+                        }
                     }
                     RowKernel::Int8Row(q, scales, per_row) => {
                         qdot::i8_dot(&q[r * k..(r + 1) * k], &xs, out);
                         let s = scales[if per_row { r } else { 0 }];
                         out.iter_mut().for_each(|v| *v *= s);
+                    }
+                    RowKernel::Int8Blocks(q, scales, block) => {
+                        let nb = k / block;
+                        let row = ScaledRow {
+                            codes: &q[r * k..(r + 1) * k],
+                            scales: &scales[r * nb..(r + 1) * nb],
+                        };
+                        qdot::i8_blocks_dot(row, &xs, out)
+                    }
+                    RowKernel::Nvfp4(codes, scale_bytes, table) => {
+                        let nb = k / 16;
+                        scratch.clear();
+                        scratch.extend(
+                            scale_bytes[r * nb..(r + 1) * nb]
+                                .iter()
+                                .map(|&s| table[s as usize]),
+                        );
+                        let row = ScaledRow {
+                            codes: &codes[r * k / 2..(r + 1) * k / 2],
+                            scales: scratch,
+                        };
+                        qdot::nvfp4_dot(row, &xs, out)
+                    }
+                    RowKernel::Nf4(codes, absmax, block) => {
+                        let nb = k / block;
+                        let row = ScaledRow {
+                            codes: &codes[r * k / 2..(r + 1) * k / 2],
+                            scales: &absmax[r * nb..(r + 1) * nb],
+                        };
+                        qdot::nf4_dot(row, &xs, out)
+                    }
+                    RowKernel::Nf4Dq(p, block) => {
+                        let nb = k / block;
+                        scratch.clear();
+                        // nf4_dq::block_absmax's expression, run by run of
+                        // one second-level block: a division per absmax cost
+                        // more than the row's dot on the development machine
+                        let map = nf4_dq::dynamic_map();
+                        let (mut j, end) = (r * nb, (r + 1) * nb);
+                        while j < end {
+                            let g = j / p.block_size2;
+                            let run_end = ((g + 1) * p.block_size2).min(end);
+                            let a2 = p.absmax2[g];
+                            scratch.extend(
+                                p.absmax_q[j..run_end]
+                                    .iter()
+                                    .map(|&q| map[q as usize] * a2 + p.offset),
+                            );
+                            j = run_end;
+                        }
+                        let row = ScaledRow {
+                            codes: &p.codes[r * k / 2..(r + 1) * k / 2],
+                            scales: scratch,
+                        };
+                        qdot::nf4_dot(row, &xs, out)
                     }
                     RowKernel::Decode => {
                         scratch.resize(k, 0.0);
@@ -448,6 +593,49 @@ pub(crate) mod tests {
             .as_type(DType::F16);
         let yh = qmatmul(&xh, &w).unwrap();
         assert_eq!(yh.dtype(), DType::F32);
+    }
+
+    /// Block parameters that select the in-place GEMV kernels (or, where a
+    /// row is not whole blocks, the decode path): int8 and NF4 blocks of
+    /// 32..128, NF4-DQ second-level blocks that split rows, NVFP4 rows of an
+    /// odd number of 16-blocks; batches 1..=5 (5 takes the GEMM path).
+    #[test]
+    fn in_place_kernels_with_other_block_sizes() {
+        let formats = [
+            QuantFormat::Int8(Int8Granularity::PerBlock { block_size: 32 }),
+            QuantFormat::Int8(Int8Granularity::PerBlock { block_size: 64 }),
+            QuantFormat::Nf4 { block_size: 32 },
+            QuantFormat::Nf4 { block_size: 128 },
+            QuantFormat::Nf4Dq {
+                block_size: 64,
+                block_size2: 3,
+            },
+            QuantFormat::Nf4Dq {
+                block_size: 32,
+                block_size2: 256,
+            },
+            QuantFormat::Nvfp4,
+            QuantFormat::Q4_1,
+            QuantFormat::Q5_0,
+            QuantFormat::Mxfp4,
+            QuantFormat::Fp8E4m3fn,
+            QuantFormat::Fp8E5m2,
+            QuantFormat::F16,
+            QuantFormat::Bf16,
+        ];
+        let out = 7;
+        for (s, inn) in [48usize, 64, 128, 256, 130].into_iter().enumerate() {
+            let wv = values(out * inn, 20 + s as u64);
+            for f in formats {
+                let w = QuantizedTensor::quantize(&wv, &[out, inn], f).unwrap();
+                for m in 1..=5 {
+                    let x = values(m * inn, 40 + m as u64);
+                    let xt = Tensor::from_vec(x.clone(), &[m, inn]).unwrap();
+                    let y = qmatmul(&xt, &w).unwrap().to_vec::<f32>().unwrap();
+                    check_against_dequantized(&x, &w, &y, |_, _| 0.0);
+                }
+            }
+        }
     }
 
     #[test]
