@@ -81,7 +81,7 @@ impl Half {
 pub fn quantize(x: &[f32], kind: Half) -> Result<Vec<u8>> {
     #[cfg(target_arch = "x86_64")]
     if super::encode_avx2::has_encode_simd() {
-        let mut out = vec![0u8; 2 * x.len()];
+        let mut out: Vec<u8> = crate::alloc::zeroed_vec(2 * x.len());
         let bf16 = kind == Half::Bf16;
         // SAFETY (both calls): the CPU supports AVX2, FMA and F16C
         let enc =

@@ -116,7 +116,7 @@ pub fn quantize(x: &[f32], kind: Fp8Kind) -> Result<Fp8Quantized> {
         check_finite(x)?;
     }
     let scale = scale_for(amax, kind);
-    let mut codes = vec![0u8; x.len()];
+    let mut codes: Vec<u8> = crate::alloc::zeroed_vec(x.len());
     #[cfg(target_arch = "x86_64")]
     let simd = super::encode_avx2::has_encode_simd();
     let enc = |(o, c): (&mut [u8], &[f32])| {

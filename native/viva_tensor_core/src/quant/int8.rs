@@ -148,7 +148,7 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
         check_finite(x)?;
     }
     let scales: Vec<f32> = amax.iter().map(|a| a / 127.0).collect();
-    let mut q = vec![0i8; n];
+    let mut q: Vec<i8> = crate::alloc::zeroed_vec(n);
     if par {
         q.par_chunks_mut(PAR_CHUNK)
             .enumerate()
