@@ -119,31 +119,53 @@ pub fn encode_runs_checked<F>(
 where
     F: Fn(&[f32], &mut [u8]) -> bool + Sync,
 {
+    encode_runs_checked_side::<(), _>(x, block, bytes_per_block, |xs, o, _| run(xs, o))
+        .map(|(out, _)| out)
+}
+
+/// [`encode_runs_checked`] for formats that also return one side value per
+/// block (NF4's absmax, NVFP4's scale byte): `run(xs, out, side)` fills
+/// `side[i]` for block `i` of the run. Same parallel split, padding and
+/// error as [`encode_runs_checked`] (which is this with `S = ()`).
+pub fn encode_runs_checked_side<S, F>(
+    x: &[f32],
+    block: usize,
+    bytes_per_block: usize,
+    run: F,
+) -> Result<(Vec<u8>, Vec<S>)>
+where
+    S: Copy + Default + Send,
+    F: Fn(&[f32], &mut [u8], &mut [S]) -> bool + Sync,
+{
     let nb = n_blocks(x.len(), block);
     // fresh pages with huge-page advice: fewer first-touch faults
     let mut out: Vec<u8> = crate::alloc::zeroed_vec(nb * bytes_per_block);
+    let mut side = vec![S::default(); nb];
     let per_task = BLOCKS_PER_TASK * block;
-    let task = |(t, o): (usize, &mut [u8])| -> bool {
+    let task = |(t, (o, s)): (usize, (&mut [u8], &mut [S]))| -> bool {
         let start = t * per_task;
         let xs = &x[start..(start + per_task).min(x.len())];
         let whole = xs.len() / block;
         let (o_whole, o_tail) = o.split_at_mut(whole * bytes_per_block);
-        let mut ok = run(&xs[..whole * block], o_whole);
+        let (s_whole, s_tail) = s.split_at_mut(whole);
+        let mut ok = run(&xs[..whole * block], o_whole, s_whole);
         if whole * block < xs.len() {
             let mut tmp = vec![0f32; block];
             tmp[..xs.len() - whole * block].copy_from_slice(&xs[whole * block..]);
-            ok &= run(&tmp, o_tail);
+            ok &= run(&tmp, o_tail, s_tail);
         }
         ok
     };
-    let chunk = BLOCKS_PER_TASK * bytes_per_block;
+    let chunk = (BLOCKS_PER_TASK * bytes_per_block).max(1);
     let ok = if x.len() >= PAR_MIN_ELEMS {
         out.par_chunks_mut(chunk)
+            .zip(side.par_chunks_mut(BLOCKS_PER_TASK))
             .enumerate()
             .map(task)
             .reduce(|| true, |a, b| a & b)
     } else {
-        out.chunks_mut(chunk.max(1))
+        out.chunks_mut(chunk)
+            .zip(side.chunks_mut(BLOCKS_PER_TASK))
             .enumerate()
             .map(task)
             .fold(true, |a, b| a & b)
@@ -154,7 +176,7 @@ where
             "quantizer kernel reported a non-finite input that check_finite did not find".into(),
         ));
     }
-    Ok(out)
+    Ok((out, side))
 }
 
 /// Runs `f(first_block_index, run_bytes, run_out)` over runs of consecutive
@@ -243,14 +265,19 @@ pub fn absmax(x: &[f32]) -> f32 {
 /// Largest |x| of a whole tensor, in parallel from
 /// [`PAR_MIN_ELEMS`] elements; the same value as [`absmax`].
 pub fn tensor_absmax(x: &[f32]) -> f32 {
+    f32::from_bits(tensor_abs_bits_max(x))
+}
+
+/// Largest `|x|` bit pattern of a whole tensor (any input): at or above
+/// `0x7F80_0000` exactly when `x` holds a NaN or an infinity, so one pass
+/// gives both the maximum and the finiteness check. Parallel from
+/// [`PAR_MIN_ELEMS`] elements (an integer maximum, so any order agrees).
+pub fn tensor_abs_bits_max(x: &[f32]) -> u32 {
+    let bits = |c: &[f32]| c.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF));
     if x.len() >= PAR_MIN_ELEMS {
-        // bit-pattern maximum like `absmax`, so a NaN is kept (`f32::max`
-        // would drop it; callers rely on a non-finite result for NaN input)
-        x.par_chunks(PAR_CHUNK)
-            .map(absmax)
-            .reduce(|| 0.0, |a, b| f32::from_bits(a.to_bits().max(b.to_bits())))
+        x.par_chunks(PAR_CHUNK).map(bits).reduce(|| 0, u32::max)
     } else {
-        absmax(x)
+        bits(x)
     }
 }
 

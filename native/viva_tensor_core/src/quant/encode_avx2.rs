@@ -26,12 +26,12 @@ use std::arch::x86_64::*;
 use half::f16;
 
 /// The exponent field of an f32: `|x|` bits at or above it are NaN or ±inf.
-const EXP_BITS: u32 = 0x7F80_0000;
+pub(super) const EXP_BITS: u32 = 0x7F80_0000;
 
 /// 32 values at `p` as four vectors of 8.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn load32(p: *const f32) -> [__m256; 4] {
+pub(super) unsafe fn load32(p: *const f32) -> [__m256; 4] {
     [
         _mm256_loadu_ps(p),
         _mm256_loadu_ps(p.add(8)),
@@ -44,18 +44,25 @@ unsafe fn load32(p: *const f32) -> [__m256; 4] {
 /// they encode, infinity and NaN above every finite value).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn abs_bits(v: __m256) -> __m256i {
+pub(super) unsafe fn abs_bits(v: __m256) -> __m256i {
     _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7FFF_FFFF))
 }
 
 /// The largest `|x|` bit pattern of 32 values, in every lane.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn abs_bits_max(v: &[__m256; 4]) -> __m256i {
+pub(super) unsafe fn abs_bits_max(v: &[__m256; 4]) -> __m256i {
     let m = _mm256_max_epu32(
         _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
         _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
     );
+    hmax_epu32(m)
+}
+
+/// The largest (unsigned) lane of `m`, in every lane.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn hmax_epu32(m: __m256i) -> __m256i {
     // fold the 8 lanes: swap 128-bit halves, then pairs, then neighbours
     let m = _mm256_max_epu32(m, _mm256_permute2x128_si256::<0x01>(m, m));
     let m = _mm256_max_epu32(m, _mm256_shuffle_epi32::<0b01_00_11_10>(m));
@@ -80,7 +87,7 @@ unsafe fn round_half_away(q: __m256) -> __m256 {
 /// Four vectors of 8 i32 in `-128..=127` as 32 bytes in element order.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn pack_i8(q: [__m256i; 4]) -> __m256i {
+pub(super) unsafe fn pack_i8(q: [__m256i; 4]) -> __m256i {
     // packs work within 128-bit lanes: the bytes come out as
     // [q0 0..4, q1 0..4, q2 0..4, q3 0..4 | q0 4..8, q1 4..8, ...]; the
     // permute restores element order
@@ -93,14 +100,17 @@ unsafe fn pack_i8(q: [__m256i; 4]) -> __m256i {
 /// Blocks handled together: their scales are computed as one vector (one
 /// division instead of eight, no per-block horizontal reduction), which is
 /// what lets the encoders run near memory speed.
-const GROUP: usize = 8;
+pub(super) const GROUP: usize = 8;
 
 /// Reduces 8 vectors with `op` (associative, commutative, lane-wise) so
 /// that lane `b` of the result is `op` over the 8 lanes of `m[b]`: the
 /// transpose-and-reduce of two unpack rounds and one 128-bit swap.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn group_reduce(m: [__m256i; GROUP], op: impl Fn(__m256i, __m256i) -> __m256i) -> __m256i {
+pub(super) unsafe fn group_reduce(
+    m: [__m256i; GROUP],
+    op: impl Fn(__m256i, __m256i) -> __m256i,
+) -> __m256i {
     let pair =
         |a: __m256i, b: __m256i| op(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
     let quad =
@@ -118,7 +128,7 @@ unsafe fn group_reduce(m: [__m256i; GROUP], op: impl Fn(__m256i, __m256i) -> __m
 /// `|x|` bit pattern of block `b`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn group_abs_bits_max(p: *const f32) -> __m256i {
+pub(super) unsafe fn group_abs_bits_max(p: *const f32) -> __m256i {
     let m = std::array::from_fn(|b| {
         let v = load32(p.add(b * 32));
         _mm256_max_epu32(
@@ -132,7 +142,7 @@ unsafe fn group_abs_bits_max(p: *const f32) -> __m256i {
 /// Whether every lane of `bits` (|x| bit patterns) is finite.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn all_finite(bits: __m256i) -> bool {
+pub(super) unsafe fn all_finite(bits: __m256i) -> bool {
     let bad = _mm256_cmpgt_epi32(bits, _mm256_set1_epi32(EXP_BITS as i32 - 1));
     _mm256_testz_si256(bad, bad) != 0
 }
@@ -290,7 +300,7 @@ unsafe fn first_of_max(v: &[__m256; 4], amax: __m256i, p: *const f32) -> f32 {
 /// ggml's 16 bytes: byte `j` = code `j` | code `j + 16` << 4.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn pack_nibbles(c: [__m256i; 4]) -> __m128i {
+pub(super) unsafe fn pack_nibbles(c: [__m256i; 4]) -> __m128i {
     let lo = _mm256_or_si256(c[0], _mm256_slli_epi32::<4>(c[2]));
     let hi = _mm256_or_si256(c[1], _mm256_slli_epi32::<4>(c[3]));
     let w = _mm256_packs_epi32(lo, hi); // [lo 0..4, hi 0..4 | lo 4..8, hi 4..8]

@@ -62,6 +62,10 @@ pub mod e2m1;
 mod encode_avx2;
 #[cfg(target_arch = "x86_64")]
 mod encode_avx2_dense;
+#[cfg(target_arch = "x86_64")]
+mod encode_avx2_fp4;
+#[cfg(target_arch = "x86_64")]
+mod encode_avx2_nf4;
 pub mod float16;
 pub mod fp8;
 pub mod fp8_scaled;

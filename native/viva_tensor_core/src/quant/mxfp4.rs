@@ -20,7 +20,9 @@
 //!
 //! Lengths that are not a multiple of 32 are zero-padded to a whole block.
 
-use super::common::{absmax, check_finite, check_packed_len, decode_blocks, encode_blocks};
+use super::common::{
+    absmax, check_finite, check_packed_len, decode_blocks, encode_blocks, encode_runs_checked,
+};
 use super::e2m1::DOUBLED;
 use crate::Result;
 
@@ -48,8 +50,25 @@ pub fn shared_exponent(amax: f32) -> u8 {
     }
 }
 
-/// Quantizes `x` to packed MXFP4 blocks.
+/// Quantizes `x` to packed MXFP4 blocks ([`BLOCK_BYTES`] per 32 values, the
+/// last block zero-padded).
+///
+/// # Errors
+/// [`crate::TensorError::NonFinite`] naming the first NaN or infinity.
 pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        return encode_runs_checked(x, BLOCK_ELEMS, BLOCK_BYTES, |xs, o| {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2_fp4::mxfp4_blocks(xs, o) }
+        });
+    }
+    quantize_portable(x)
+}
+
+/// The portable encoder behind [`quantize`] (same bytes; used on CPUs
+/// without AVX2 and by the tests of the AVX2 kernel).
+pub(crate) fn quantize_portable(x: &[f32]) -> Result<Vec<u8>> {
     check_finite(x)?;
     let k: [f32; 16] = DOUBLED.map(|v| v as f32);
     Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {

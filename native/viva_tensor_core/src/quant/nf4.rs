@@ -18,7 +18,8 @@
 //! whole last block (padding does not change that block's absmax).
 
 use super::common::{
-    absmax, check_finite, check_packed_len, check_side_len, decode_blocks, encode_blocks, n_blocks,
+    absmax, check_finite, check_packed_len, check_side_len, decode_blocks, encode_blocks,
+    encode_runs_checked_side, n_blocks,
 };
 use crate::{Result, TensorError};
 
@@ -98,13 +99,53 @@ pub(crate) fn encode_block(x: &[f32], out: &mut [u8], mids: &[f32; 15]) -> f32 {
 }
 
 /// Quantizes `x` with NF4 in blocks of `block_size`.
+///
+/// # Errors
+/// An invalid block size, or [`TensorError::NonFinite`] naming the first NaN
+/// or infinity.
 pub fn quantize(x: &[f32], block_size: usize) -> Result<Nf4Quantized> {
     check_block_size(block_size)?;
+    let (codes, absmax) = encode_codes(x, block_size)?;
+    Ok(Nf4Quantized {
+        block_size,
+        codes,
+        absmax,
+    })
+}
+
+/// The first-level NF4 encode (packed codes and one absmax per block), shared
+/// with [`super::nf4_dq`]: the AVX2 kernel where the CPU and block size allow
+/// it, else [`encode_codes_portable`] (same bytes). `block_size` must have
+/// passed [`check_block_size`].
+pub(crate) fn encode_codes(x: &[f32], block_size: usize) -> Result<(Vec<u8>, Vec<f32>)> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd()
+        && super::encode_avx2_nf4::nf4_block_supported(block_size)
+    {
+        return encode_runs_checked_side(x, block_size, block_size / 2, |xs, o, a| {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2_nf4::nf4_blocks(xs, block_size, o, a) }
+        });
+    }
+    encode_codes_portable(x, block_size)
+}
+
+/// The portable first-level encoder (used on CPUs without AVX2, for block
+/// sizes the kernel does not handle, and by the kernel's tests).
+pub(crate) fn encode_codes_portable(x: &[f32], block_size: usize) -> Result<(Vec<u8>, Vec<f32>)> {
     check_finite(x)?;
     let mids = midpoints();
-    let (codes, absmax) = encode_blocks(x, block_size, block_size / 2, |b, o| {
+    Ok(encode_blocks(x, block_size, block_size / 2, |b, o| {
         encode_block(b, o, &mids)
-    });
+    }))
+}
+
+/// [`quantize`] through the portable encoder only (same result; the
+/// reference the AVX2 kernel is tested against).
+#[cfg(test)]
+pub(crate) fn quantize_portable(x: &[f32], block_size: usize) -> Result<Nf4Quantized> {
+    check_block_size(block_size)?;
+    let (codes, absmax) = encode_codes_portable(x, block_size)?;
     Ok(Nf4Quantized {
         block_size,
         codes,

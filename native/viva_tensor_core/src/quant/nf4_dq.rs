@@ -24,8 +24,8 @@
 
 use std::sync::OnceLock;
 
-use super::common::{check_finite, check_packed_len, check_side_len, encode_blocks, n_blocks};
-use super::nf4::{check_block_size, decode_with_absmax, encode_block, midpoints};
+use super::common::{check_packed_len, check_side_len, n_blocks};
+use super::nf4::{check_block_size, decode_with_absmax, encode_codes};
 use crate::{Result, TensorError};
 
 /// Default second-level block size (bitsandbytes uses 256).
@@ -244,11 +244,9 @@ fn encode_absmax(d: f32, inv: f32) -> u8 {
 pub fn quantize(x: &[f32], block_size: usize, block_size2: usize) -> Result<Nf4DqQuantized> {
     check_block_size(block_size)?;
     check_block_size2(block_size2)?;
-    check_finite(x)?;
-    let mids = midpoints();
-    let (codes, absmax) = encode_blocks(x, block_size, block_size / 2, |b, o| {
-        encode_block(b, o, &mids)
-    });
+    // the first level is exactly NF4 (its AVX2 kernel included), which also
+    // rejects NaN/inf naming the first bad index
+    let (codes, absmax) = encode_codes(x, block_size)?;
     let offset = if absmax.is_empty() {
         0.0
     } else {

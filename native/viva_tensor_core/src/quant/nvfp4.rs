@@ -21,7 +21,8 @@
 //! A length that is not a multiple of 16 is zero-padded to a whole last block.
 
 use super::common::{
-    absmax, check_finite, check_packed_len, check_side_len, decode_blocks, encode_blocks, n_blocks,
+    absmax, check_finite, check_packed_len, check_side_len, decode_blocks, encode_blocks,
+    encode_runs_checked_side, n_blocks, tensor_abs_bits_max,
 };
 use super::{e2m1, fp8};
 use crate::Result;
@@ -56,17 +57,53 @@ pub fn global_scale(amax: f32) -> f32 {
 }
 
 /// Quantizes `x` to NVFP4.
+///
+/// # Errors
+/// [`crate::TensorError::NonFinite`] naming the first NaN or infinity.
 pub fn quantize(x: &[f32]) -> Result<Nvfp4Quantized> {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        // one pass for the tensor maximum, which is also the finiteness
+        // check (NaN/inf bit patterns lie above every finite |x|)
+        let bits = tensor_abs_bits_max(x);
+        if bits >= 0x7F80_0000 {
+            check_finite(x)?;
+        }
+        let g = global_scale(f32::from_bits(bits));
+        let (codes, scales) = encode_runs_checked_side(x, BLOCK_ELEMS, BLOCK_BYTES, |xs, o, s| {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            unsafe { super::encode_avx2_fp4::nvfp4_blocks(xs, g, o, s) }
+        })?;
+        return Ok(Nvfp4Quantized {
+            codes,
+            scales,
+            global_scale: g,
+        });
+    }
+    quantize_portable(x)
+}
+
+/// A block's E4M3 scale byte and effective scale `e` (the value its codes
+/// are divided by), from its largest magnitude `bmax` and the global scale
+/// `g`; shared by the portable and AVX2 encoders so both agree bit for bit.
+#[inline]
+pub(crate) fn block_scale(bmax: f32, g: f32) -> (u8, f32) {
+    let s = (bmax / 6.0) * g;
+    let mut sb = fp8::f32_to_e4m3fn(s.min(fp8::E4M3FN_MAX));
+    if sb == 0 {
+        sb = ZERO_SCALE_BYTE;
+    }
+    (sb, tables().0[sb as usize] / g)
+}
+
+/// The portable encoder behind [`quantize`] (same result; used on CPUs
+/// without AVX2 and by the tests of the AVX2 kernel).
+pub(crate) fn quantize_portable(x: &[f32]) -> Result<Nvfp4Quantized> {
     check_finite(x)?;
     let amax = super::common::tensor_absmax(x);
     let g = global_scale(amax);
     let (codes, scales) = encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |b, out| {
-        let s = (absmax(b) / 6.0) * g;
-        let mut sb = fp8::f32_to_e4m3fn(s.min(fp8::E4M3FN_MAX));
-        if sb == 0 {
-            sb = ZERO_SCALE_BYTE;
-        }
-        let e = fp8::e4m3fn_to_f32(sb) / g;
+        let (sb, e) = block_scale(absmax(b), g);
         let code = |v: f32| e2m1::encode_rne(v / e);
         for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
             *o = code(pair[0]) | (code(pair[1]) << 4);

@@ -1,0 +1,361 @@
+//! AVX2 encoders for the E2M1 (FP4) block formats [`super::mxfp4`] and
+//! [`super::nvfp4`], selected at run time like the ggml encoders in
+//! [`super::encode_avx2`] (whose load, maximum and packing helpers they
+//! share).
+//!
+//! Why: the portable encoders pick each code with a scalar loop (MXFP4: 16
+//! candidate errors per value; NVFP4: a division and seven compares per
+//! value) and read the input a second time for the finiteness check. Here 8
+//! values go through the same decisions at once and the block maxima double
+//! as the finiteness check.
+//!
+//! Exactness, MXFP4: the reference takes the code `k` minimising the f32
+//! error `|f32(d · K[k]) − x|`, lowest `k` on ties. With `d` a power of two
+//! and `|x| < 16d` (the shared exponent guarantees it), every `d · K[k]` is
+//! exact and the error to each of the two levels around `|x|` is an exact
+//! (Sterbenz) subtraction, and every other level is at least `d` worse,
+//! which no rounding can close; so the code is the magnitude level nearest
+//! to `|x|`, the smaller one on an exact midpoint (lower index), with the
+//! sign bit only for a negative `x` and a non-zero magnitude (zero is code
+//! 0, never 8). The kernel counts the exact midpoints `d · {0.5, 1.5, 2.5,
+//! 3.5, 5, 7, 10}` strictly below `|x|`. The shared exponent (a correctly
+//! rounded `floor(log2f(amax))`) is `E − 2` for a biased exponent `E ≥ 2`
+//! whose mantissa is below `0x7FF000` (then `log2` is at least 3·10⁻⁴ below
+//! the next integer, far more than an f32 ulp there); other blocks call the
+//! portable [`super::mxfp4::shared_exponent`].
+//!
+//! Exactness, NVFP4: the same f32 operations as the portable code in the
+//! same order (`x / e` is a vector IEEE division, not a multiply by a
+//! reciprocal), and [`super::e2m1::encode_rne`]'s thresholds with the same
+//! `<=`/`<` pattern. The per-block scale byte is computed by the portable
+//! scalar code.
+
+#![cfg(target_arch = "x86_64")]
+
+use std::arch::x86_64::*;
+
+use super::encode_avx2::{
+    abs_bits, abs_bits_max, all_finite, group_abs_bits_max, group_reduce, hmax_epu32, load32,
+    pack_i8, pack_nibbles, EXP_BITS, GROUP,
+};
+use super::mxfp4::{e8m0_to_f32_half, shared_exponent};
+use super::nvfp4::block_scale;
+
+/// `|v|` as floats (sign bit cleared).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn abs_ps(v: __m256) -> __m256 {
+    _mm256_castsi256_ps(abs_bits(v))
+}
+
+/// `code | 8` in the lanes where `v < 0` and `code != 0` (E2M1's sign bit;
+/// a zero magnitude keeps code 0 as in MXFP4's reference).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn with_sign_nonzero(code: __m256i, v: __m256) -> __m256i {
+    let neg = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(v, _mm256_setzero_ps()));
+    let nz = _mm256_cmpgt_epi32(code, _mm256_setzero_si256());
+    let sign = _mm256_and_si256(_mm256_and_si256(neg, nz), _mm256_set1_epi32(8));
+    _mm256_or_si256(code, sign)
+}
+
+/// MXFP4's shared exponent byte from the block's `|x|` maximum bits (finite).
+#[inline]
+fn mx_exponent(bits: u32) -> u8 {
+    let e = bits >> 23;
+    if e >= 2 && bits & 0x007F_FFFF < 0x007F_F000 {
+        (e - 2) as u8
+    } else {
+        shared_exponent(f32::from_bits(bits))
+    }
+}
+
+/// One MXFP4 block of 32 values at `p` with `|x|` maximum bits `bits`
+/// (finite) into its 17 bytes `o`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mxfp4_block(p: *const f32, bits: u32, o: &mut [u8]) {
+    let e = mx_exponent(bits);
+    let d = e8m0_to_f32_half(e);
+    // midpoints between the doubled magnitudes 0,1,2,3,4,6,8,12, times d
+    // (exact: d is a power of two ≥ 2^-128)
+    let t = [0.5f32, 1.5, 2.5, 3.5, 5.0, 7.0, 10.0].map(|m| _mm256_set1_ps(m * d));
+    let v = load32(p);
+    let c = std::array::from_fn(|k| {
+        let a = abs_ps(v[k]);
+        let mag = t.iter().fold(_mm256_setzero_si256(), |acc, &tj| {
+            _mm256_sub_epi32(acc, _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(tj, a)))
+        });
+        with_sign_nonzero(mag, v[k])
+    });
+    o[0] = e;
+    // SAFETY (caller): o holds 17 bytes, o[1..17] is written
+    _mm_storeu_si128(o.as_mut_ptr().add(1) as *mut __m128i, pack_nibbles(c));
+}
+
+/// MXFP4 blocks: `x` holds whole blocks of 32 values, `out` 17 bytes per
+/// block (layout in [`super::mxfp4`]). Returns `false` if `x` holds a NaN or
+/// an infinity (the bytes of that block are then unspecified).
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C
+/// ([`super::encode_avx2::has_encode_simd`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn mxfp4_blocks(x: &[f32], out: &mut [u8]) -> bool {
+    let nb = x.len() / 32;
+    assert!(x.len() == nb * 32 && out.len() == nb * 17);
+    let mut finite = true;
+    let mut g = 0;
+    while g + GROUP <= nb {
+        // SAFETY: blocks g..g+8 are in bounds (asserted above)
+        let p = x.as_ptr().add(g * 32);
+        let amax = group_abs_bits_max(p);
+        if !all_finite(amax) {
+            finite = false;
+            g += GROUP;
+            continue;
+        }
+        let mut bits = [0u32; GROUP];
+        _mm256_storeu_si256(bits.as_mut_ptr() as *mut __m256i, amax);
+        for (b, &bb) in bits.iter().enumerate() {
+            mxfp4_block(p.add(b * 32), bb, &mut out[(g + b) * 17..(g + b + 1) * 17]);
+        }
+        g += GROUP;
+    }
+    for b in g..nb {
+        let p = x.as_ptr().add(b * 32);
+        let bits = _mm256_cvtsi256_si32(abs_bits_max(&load32(p))) as u32;
+        if bits >= EXP_BITS {
+            finite = false;
+            continue;
+        }
+        mxfp4_block(p, bits, &mut out[b * 17..(b + 1) * 17]);
+    }
+    finite
+}
+
+/// [`super::e2m1::encode_rne`] of `x / e` for 8 values (IEEE division, as
+/// the portable code; `e > 0`, so no NaN arises).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn e2m1_rne_div(x: __m256, e: __m256) -> __m256i {
+    let v = _mm256_min_ps(
+        _mm256_max_ps(_mm256_div_ps(x, e), _mm256_set1_ps(-6.0)),
+        _mm256_set1_ps(6.0),
+    );
+    let a = abs_ps(v);
+    let le = |t: f32| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LE_OQ>(a, _mm256_set1_ps(t)));
+    let lt = |t: f32| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(a, _mm256_set1_ps(t)));
+    // 7 minus the number of thresholds a lies below (each true mask is -1)
+    let below = [
+        le(0.25),
+        lt(0.75),
+        le(1.25),
+        lt(1.75),
+        le(2.5),
+        lt(3.5),
+        le(5.0),
+    ];
+    let mag = below
+        .iter()
+        .fold(_mm256_set1_epi32(7), |acc, &m| _mm256_add_epi32(acc, m));
+    let neg = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(v, _mm256_setzero_ps()));
+    _mm256_or_si256(mag, _mm256_and_si256(neg, _mm256_set1_epi32(8)))
+}
+
+/// Packs 32 codes (bytes in element order) into 16 bytes with the even
+/// element in the low nibble: byte `i` = code `2i` | code `2i + 1` << 4.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pack_pairs_lo_first(b: __m256i) -> __m128i {
+    // 16-bit lane i holds code 2i (low byte) and code 2i+1 (high byte)
+    let w = _mm256_or_si256(b, _mm256_srli_epi16::<4>(b));
+    let w = _mm256_and_si256(w, _mm256_set1_epi16(0xFF));
+    let w = _mm256_packus_epi16(w, w); // [bytes 0..8, dup | bytes 8..16, dup]
+    _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b00_00_10_00>(w))
+}
+
+/// NVFP4 blocks for a tensor with global scale `g`: `x` holds whole blocks of
+/// 16 values, `out` 8 bytes and `scales` one E4M3 byte per block (layout in
+/// [`super::nvfp4`]). Returns `false` if `x` holds a NaN or an infinity.
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C
+/// ([`super::encode_avx2::has_encode_simd`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8]) -> bool {
+    let nb = x.len() / 16;
+    assert!(x.len() == nb * 16 && out.len() == nb * 8 && scales.len() == nb);
+    let mut finite = true;
+    let mut b = 0;
+    // 8 blocks (128 values) per round: maxima as one vector, codes packed
+    // two blocks (32 values) at a time
+    while b + GROUP <= nb {
+        // SAFETY: blocks b..b+8 are in bounds (asserted above)
+        let p = x.as_ptr().add(b * 16);
+        let amax = group_reduce(
+            std::array::from_fn(|k| {
+                let q = p.add(k * 16);
+                _mm256_max_epu32(
+                    abs_bits(_mm256_loadu_ps(q)),
+                    abs_bits(_mm256_loadu_ps(q.add(8))),
+                )
+            }),
+            |a, c| _mm256_max_epu32(a, c),
+        );
+        if !all_finite(amax) {
+            finite = false;
+            b += GROUP;
+            continue;
+        }
+        let mut bits = [0u32; GROUP];
+        _mm256_storeu_si256(bits.as_mut_ptr() as *mut __m256i, amax);
+        let mut e = [0f32; GROUP];
+        for ((&bk, ek), sk) in bits.iter().zip(&mut e).zip(&mut scales[b..b + GROUP]) {
+            (*sk, *ek) = block_scale(f32::from_bits(bk), g);
+        }
+        for k in (0..GROUP).step_by(2) {
+            let v = load32(p.add(k * 16));
+            let (e0, e1) = (_mm256_set1_ps(e[k]), _mm256_set1_ps(e[k + 1]));
+            let c = [
+                e2m1_rne_div(v[0], e0),
+                e2m1_rne_div(v[1], e0),
+                e2m1_rne_div(v[2], e1),
+                e2m1_rne_div(v[3], e1),
+            ];
+            // SAFETY: bytes (b + k)·8 .. +16 lie within out
+            let o = out.as_mut_ptr().add((b + k) * 8) as *mut __m128i;
+            _mm_storeu_si128(o, pack_pairs_lo_first(pack_i8(c)));
+        }
+        b += GROUP;
+    }
+    for (b, sb_out) in scales.iter_mut().enumerate().skip(b) {
+        let p = x.as_ptr().add(b * 16);
+        let (v0, v1) = (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
+        let m = _mm256_max_epu32(abs_bits(v0), abs_bits(v1));
+        let bits = _mm256_cvtsi256_si32(hmax_epu32(m)) as u32;
+        if bits >= EXP_BITS {
+            finite = false;
+            continue;
+        }
+        let (sb, e) = block_scale(f32::from_bits(bits), g);
+        *sb_out = sb;
+        let ev = _mm256_set1_ps(e);
+        let z = _mm256_setzero_si256();
+        let c = [e2m1_rne_div(v0, ev), e2m1_rne_div(v1, ev), z, z];
+        let packed = pack_pairs_lo_first(pack_i8(c));
+        // SAFETY: bytes b·8 .. +8 lie within out
+        _mm_storel_epi64(out.as_mut_ptr().add(b * 8) as *mut __m128i, packed);
+    }
+    finite
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::encode_avx2::has_encode_simd;
+    use super::*;
+    use crate::quant::{mxfp4, nvfp4};
+    use proptest::prelude::*;
+
+    fn check_same(x: &[f32]) {
+        assert_eq!(
+            mxfp4::quantize(x).unwrap(),
+            mxfp4::quantize_portable(x).unwrap(),
+            "mxfp4"
+        );
+        let (f, s) = (
+            nvfp4::quantize(x).unwrap(),
+            nvfp4::quantize_portable(x).unwrap(),
+        );
+        assert_eq!(f.codes, s.codes, "nvfp4 codes");
+        assert_eq!(f.scales, s.scales, "nvfp4 scales");
+        assert_eq!(f.global_scale.to_bits(), s.global_scale.to_bits());
+    }
+
+    /// The fast shared exponent agrees with the portable one around every
+    /// power of two and at the mantissa cut-off.
+    #[test]
+    fn mx_exponent_matches_portable() {
+        for e in 0u32..255 {
+            for m in [
+                0u32, 1, 2, 0x40_0000, 0x7F_EFFF, 0x7F_F000, 0x7F_FFFE, 0x7F_FFFF,
+            ] {
+                let bits = (e << 23) | m;
+                assert_eq!(
+                    mx_exponent(bits),
+                    shared_exponent(f32::from_bits(bits)),
+                    "{bits:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edge_cases_match_portable() {
+        if !has_encode_simd() {
+            return;
+        }
+        let mut x = Vec::new();
+        x.extend([0.0f32; 32]); // zero block
+        x.extend((0..32).map(|i| if i == 5 { -0.0 } else { 0.0 }));
+        // E2M1 ties in both formats' units (amax 6 makes mxfp4's d = 0.5 and
+        // nvfp4's e close to 1), and their neighbours
+        let ties = [0.25f32, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0, 0.5, 1.5, 3.0, 6.0];
+        for t in ties {
+            for d in [-1i32, 0, 1] {
+                let v = f32::from_bits((t.to_bits() as i32 + d) as u32);
+                x.extend([v, -v]);
+            }
+        }
+        x.resize(x.len().div_ceil(32) * 32, 6.0);
+        x.extend((0..32).map(|i| (i as f32 - 13.0) * 1e-40)); // subnormal
+        x.extend((0..32).map(|i| (i as f32) * 1e-45));
+        x.extend((0..32).map(|i| (i as f32 - 15.0) * 1e37)); // huge
+        x.extend((0..32).map(|i| 8.0f32 - (i as f32) * 1e-6)); // just below 2^3
+        x.extend((0..32).map(|i| if i % 3 == 0 { 4.0 } else { -1.0 })); // power of 2 max
+        check_same(&x);
+        for cut in [1usize, 7, 16, 17, 31] {
+            check_same(&x[..x.len() - cut]); // ragged
+        }
+        // whole tensors of tiny or huge values (global scale 1.0 / tiny e)
+        check_same(
+            &(0..300)
+                .map(|i| (i as f32 - 150.0) * 1e-43)
+                .collect::<Vec<_>>(),
+        );
+        check_same(
+            &(0..300)
+                .map(|i| (i as f32 - 150.0) * 2e36)
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn non_finite_names_the_first_index() {
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for n in [100usize, 70_000] {
+                let mut x = vec![0.5f32; n];
+                x[n - 30] = bad;
+                x[n - 3] = f32::NAN;
+                let want = format!("index {}", n - 30);
+                let e = mxfp4::quantize(&x).unwrap_err().to_string();
+                assert!(e.contains(&want), "{e}");
+                let e = nvfp4::quantize(&x).unwrap_err().to_string();
+                assert!(e.contains(&want), "{e}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn random_match_portable(
+            x in proptest::collection::vec(-1e3f32..1e3, 1..700),
+            scale in prop_oneof![Just(1.0f32), Just(1e-20), Just(1e20), Just(0.02), Just(1e-41)],
+        ) {
+            if has_encode_simd() {
+                let x: Vec<f32> = x.iter().map(|v| v * scale).collect();
+                check_same(&x);
+            }
+        }
+    }
+}
