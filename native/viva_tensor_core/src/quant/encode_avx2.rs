@@ -23,8 +23,6 @@
 
 use std::arch::x86_64::*;
 
-use half::f16;
-
 /// The exponent field of an f32: `|x|` bits at or above it are NaN or ±inf.
 pub(super) const EXP_BITS: u32 = 0x7F80_0000;
 
@@ -67,21 +65,6 @@ pub(super) unsafe fn hmax_epu32(m: __m256i) -> __m256i {
     let m = _mm256_max_epu32(m, _mm256_permute2x128_si256::<0x01>(m, m));
     let m = _mm256_max_epu32(m, _mm256_shuffle_epi32::<0b01_00_11_10>(m));
     _mm256_max_epu32(m, _mm256_shuffle_epi32::<0b10_11_00_01>(m))
-}
-
-/// Round to nearest, ties away from zero (C `roundf`), as
-/// [`super::common::round_half_away`] does: truncate, then add or subtract
-/// one where the (exact) fraction is at least a half. Infinities stay
-/// infinite; callers clamp afterwards.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn round_half_away(q: __m256) -> __m256 {
-    let t = _mm256_round_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(q);
-    let f = _mm256_sub_ps(q, t);
-    let one = _mm256_set1_ps(1.0);
-    let up = _mm256_and_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(f, _mm256_set1_ps(0.5)), one);
-    let down = _mm256_and_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(f, _mm256_set1_ps(-0.5)), one);
-    _mm256_sub_ps(_mm256_add_ps(t, up), down)
 }
 
 /// Four vectors of 8 i32 in `-128..=127` as 32 bytes in element order.
@@ -189,36 +172,6 @@ unsafe fn round_half_away_i32(q: __m256) -> __m256i {
     _mm256_cvttps_epi32(_mm256_add_ps(q, half))
 }
 
-/// One Q8_0 block with the NaN-safe arithmetic of the portable encoder
-/// (for blocks whose `1 / d` overflowed, and for the tail of a run).
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn q8_0_block_safe(p: *const f32, o: &mut [u8]) -> bool {
-    let v = load32(p);
-    let amax_bits = _mm256_cvtsi256_si32(abs_bits_max(&v)) as u32;
-    if amax_bits >= EXP_BITS {
-        return false;
-    }
-    let d = f32::from_bits(amax_bits) / 127.0;
-    let id = if d == 0.0 { 0.0 } else { 1.0 / d };
-    o[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
-    let idv = _mm256_set1_ps(id);
-    let lim = _mm256_set1_ps(127.0);
-    let neg_lim = _mm256_set1_ps(-127.0);
-    let q: [__m256i; 4] = std::array::from_fn(|c| {
-        let p = _mm256_mul_ps(v[c], idv);
-        // NaN (0 · inf, when 1/d overflowed) → 0, as the portable path
-        let p = _mm256_and_ps(p, _mm256_cmp_ps::<_CMP_ORD_Q>(p, p));
-        _mm256_cvtps_epi32(_mm256_min_ps(
-            _mm256_max_ps(round_half_away(p), neg_lim),
-            lim,
-        ))
-    });
-    // SAFETY (caller): o holds 34 bytes, o[2..34] is written
-    _mm256_storeu_si256(o.as_mut_ptr().add(2) as *mut __m256i, pack_i8(q));
-    true
-}
-
 /// Q8_0 blocks: `x` holds whole blocks of 32 values, `out` 34 bytes per
 /// block (layout in [`super::ggml_q8_0`]). Returns `false` if `x` holds a NaN
 /// or an infinity (the bytes of that block are then unspecified).
@@ -227,41 +180,26 @@ unsafe fn q8_0_block_safe(p: *const f32, o: &mut [u8]) -> bool {
 /// The CPU must support AVX2, FMA and F16C ([`has_encode_simd`]).
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn q8_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
-    let nb = x.len() / 32;
-    assert!(x.len() == nb * 32 && out.len() == nb * 34);
-    let mut finite = true;
-    let mut g = 0;
-    while g + GROUP <= nb {
-        // SAFETY: blocks g..g+8 are in bounds (asserted above)
-        let p = x.as_ptr().add(g * 32);
-        let amax = group_abs_bits_max(p);
-        if !all_finite(amax) {
-            finite = false;
-            g += GROUP;
-            continue;
-        }
+    use super::ggml_q8_0::quantize_block;
+    for_groups(x, out, 34, quantize_block, |p, out| {
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
-        let overflow = group_scales(div_by(_mm256_castsi256_ps(amax), 127.0), &mut d16, &mut id);
-        for b in 0..GROUP {
-            let o = &mut out[(g + b) * 34..(g + b + 1) * 34];
-            if overflow {
-                q8_0_block_safe(p.add(b * 32), o);
-                continue;
-            }
+        let amax = _mm256_castsi256_ps(group_abs_bits_max(p));
+        if group_scales(div_by(amax, 127.0), &mut d16, &mut id) {
+            // 1 / d overflowed: the portable encoder's NaN handling
+            group_portable(p, out, 34, quantize_block);
+            return;
+        }
+        for (b, o) in out.chunks_exact_mut(34).enumerate() {
             o[..2].copy_from_slice(&d16[b].to_le_bytes());
             let idv = _mm256_set1_ps(id[b]);
             let v = load32(p.add(b * 32));
             // |x · id| <= 127 (plus rounding), so no clamp is needed: the
             // saturating packs would catch anything beyond ±127.5 anyway
             let q = std::array::from_fn(|c| round_half_away_i32(_mm256_mul_ps(v[c], idv)));
+            // SAFETY: o[2..34] is 32 writable bytes
             _mm256_storeu_si256(o.as_mut_ptr().add(2) as *mut __m256i, pack_i8(q));
         }
-        g += GROUP;
-    }
-    for b in g..nb {
-        finite &= q8_0_block_safe(x.as_ptr().add(b * 32), &mut out[b * 34..(b + 1) * 34]);
-    }
-    finite
+    })
 }
 
 /// ggml's Q4_0/Q5_0 code `trunc(f32(f64(x) · f64(id) + bias))` clipped to
@@ -309,27 +247,6 @@ pub(super) unsafe fn pack_nibbles(c: [__m256i; 4]) -> __m128i {
     _mm256_castsi256_si128(w)
 }
 
-/// One Q4_0 block with the NaN-safe arithmetic of the portable encoder
-/// (for blocks whose `1 / d` overflowed, and for the tail of a run).
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn q4_0_block_safe(p: *const f32, o: &mut [u8]) -> bool {
-    let v = load32(p);
-    let amax = abs_bits_max(&v);
-    if _mm256_cvtsi256_si32(amax) as u32 >= EXP_BITS {
-        return false;
-    }
-    let d = first_of_max(&v, amax, p) / -8.0;
-    let id = if d == 0.0 { 0.0 } else { 1.0 / d };
-    o[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
-    let idv = _mm256_set1_pd(id as f64);
-    let bias = _mm256_set1_pd(8.5);
-    let c = std::array::from_fn(|i| fma_codes(v[i], idv, bias, 15.0, 8));
-    // SAFETY (caller): o holds 18 bytes, o[2..18] is written
-    _mm_storeu_si128(o.as_mut_ptr().add(2) as *mut __m128i, pack_nibbles(c));
-    true
-}
-
 /// Q4_0's code before clipping, `trunc(f32(f64(v) · f64(id) + 8.5))`, for 8
 /// values whose product `v · id` is finite, computed as `trunc(fma(v, id,
 /// 8.5))` in f32.
@@ -372,29 +289,18 @@ unsafe fn group_signed_max(p: *const f32, amax: __m256i) -> __m256 {
 /// The CPU must support AVX2, FMA and F16C ([`has_encode_simd`]).
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn q4_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
-    let nb = x.len() / 32;
-    assert!(x.len() == nb * 32 && out.len() == nb * 18);
+    use super::ggml_q4_0::encode_block;
     let bias = _mm256_set1_ps(8.5);
     let fifteen = _mm256_set1_epi32(15);
-    let mut finite = true;
-    let mut g = 0;
-    while g + GROUP <= nb {
-        // SAFETY: blocks g..g+8 are in bounds (asserted above)
-        let p = x.as_ptr().add(g * 32);
+    for_groups(x, out, 18, encode_block, |p, out| {
         let amax = group_abs_bits_max(p);
-        if !all_finite(amax) {
-            finite = false;
-            g += GROUP;
-            continue;
-        }
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
-        let overflow = group_scales(div_by(group_signed_max(p, amax), -8.0), &mut d16, &mut id);
-        for b in 0..GROUP {
-            let o = &mut out[(g + b) * 18..(g + b + 1) * 18];
-            if overflow {
-                q4_0_block_safe(p.add(b * 32), o);
-                continue;
-            }
+        if group_scales(div_by(group_signed_max(p, amax), -8.0), &mut d16, &mut id) {
+            // 1 / d overflowed: the portable encoder's NaN handling
+            group_portable(p, out, 18, encode_block);
+            return;
+        }
+        for (b, o) in out.chunks_exact_mut(18).enumerate() {
             o[..2].copy_from_slice(&d16[b].to_le_bytes());
             let idv = _mm256_set1_ps(id[b]);
             let v = load32(p.add(b * 32));
@@ -403,14 +309,10 @@ pub unsafe fn q4_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
             let c = std::array::from_fn(|i| {
                 _mm256_min_epi32(q4_0_codes_fast(v[i], idv, bias), fifteen)
             });
+            // SAFETY: o[2..18] is 16 writable bytes
             _mm_storeu_si128(o.as_mut_ptr().add(2) as *mut __m128i, pack_nibbles(c));
         }
-        g += GROUP;
-    }
-    for b in g..nb {
-        finite &= q4_0_block_safe(x.as_ptr().add(b * 32), &mut out[b * 18..(b + 1) * 18]);
-    }
-    finite
+    })
 }
 
 /// Blocks `g..g + 8` of a run (as `p`, the first value) through the

@@ -75,18 +75,21 @@ pub fn quantize(x: &[f32]) -> Result<Vec<u8>> {
 /// without AVX2 and by the tests of the AVX2 kernel).
 pub(crate) fn quantize_portable(x: &[f32]) -> Result<Vec<u8>> {
     check_finite(x)?;
-    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, |x, out| {
-        let max = signed_absmax(x);
-        let d = max / -8.0;
-        let id = if d == 0.0 { 0.0 } else { 1.0 / d };
-        out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
-        for j in 0..16 {
-            let lo = fma_code(x[j], id, 8.5, 15.0, 8);
-            let hi = fma_code(x[j + 16], id, 8.5, 15.0, 8);
-            out[2 + j] = lo | (hi << 4);
-        }
-    })
-    .0)
+    Ok(encode_blocks(x, BLOCK_ELEMS, BLOCK_BYTES, encode_block).0)
+}
+
+/// Encodes one block of 32 finite values into its 18 bytes (also the AVX2
+/// kernel's path for blocks its fast arithmetic does not cover).
+pub(crate) fn encode_block(x: &[f32], out: &mut [u8]) {
+    let max = signed_absmax(x);
+    let d = max / -8.0;
+    let id = if d == 0.0 { 0.0 } else { 1.0 / d };
+    out[..2].copy_from_slice(&f16::from_f32(d).to_le_bytes());
+    for j in 0..16 {
+        let lo = fma_code(x[j], id, 8.5, 15.0, 8);
+        let hi = fma_code(x[j + 16], id, 8.5, 15.0, 8);
+        out[2 + j] = lo | (hi << 4);
+    }
 }
 
 /// Decodes packed Q4_0 blocks back to `n` values.

@@ -52,7 +52,7 @@ pub(crate) fn quantize_portable(x: &[f32]) -> Result<Vec<u8>> {
 }
 
 #[inline(always)]
-fn quantize_block(x: &[f32], out: &mut [u8]) {
+pub(crate) fn quantize_block(x: &[f32], out: &mut [u8]) {
     let amax = super::common::absmax(x);
     let d = amax / 127.0;
     let id = if d == 0.0 { 0.0 } else { 1.0 / d };
