@@ -60,6 +60,35 @@ unsafe fn block_dot(x: *const f32, w: &[__m256; 4]) -> __m256 {
     _mm256_fmadd_ps(_mm256_loadu_ps(x.add(24)), w[3], a)
 }
 
+/// `tot[r] += d · block_dot(xs[r] + at, w)` for every row: one 32-value
+/// block of weights `w` with scale `d` against each activation row.
+///
+/// # Safety
+/// AVX2 and FMA; every row holds at least `at + 32` values (`check`).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn add_block<const R: usize>(
+    tot: &mut [__m256; R],
+    xs: &[&[f32]],
+    at: usize,
+    w: &[__m256; 4],
+    d: __m256,
+) {
+    for r in 0..R {
+        let s = block_dot(xs[r].as_ptr().add(at), w);
+        tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
+    }
+}
+
+/// `out[r] = Σ lanes of tot[r]` for every row.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn store_sums<const R: usize>(tot: &[__m256; R], out: &mut [f32]) {
+    for r in 0..R {
+        out[r] = hsum(tot[r]);
+    }
+}
+
 /// Checks the shared preconditions: `R` activation rows, each at least
 /// `elems` long, and `R` outputs.
 fn check<const R: usize>(xs: &[&[f32]], out: &[f32], elems: usize) {
@@ -88,14 +117,10 @@ pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
         let (w0, w1) = widen16(lo);
         let (w2, w3) = widen16(hi);
         let w = [w0, w1, w2, w3];
-        for r in 0..R {
-            let s = block_dot(xs[r].as_ptr().add(bi * 32), &w);
-            tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
-        }
+        // SAFETY: check() guaranteed 32 · nb activations per row.
+        add_block(&mut tot, xs, bi * 32, &w, d);
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
 
 /// q8_0 row (34-byte blocks) against `R` activation rows.
@@ -113,14 +138,10 @@ pub unsafe fn q8_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
         let (w0, w1) = widen16(_mm_loadu_si128(b.add(2) as *const __m128i));
         let (w2, w3) = widen16(_mm_loadu_si128(b.add(18) as *const __m128i));
         let w = [w0, w1, w2, w3];
-        for r in 0..R {
-            let s = block_dot(xs[r].as_ptr().add(bi * 32), &w);
-            tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
-        }
+        // SAFETY: check() guaranteed 32 · nb activations per row.
+        add_block(&mut tot, xs, bi * 32, &w, d);
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
 
 /// Int8 codes (unscaled) against `R` activation rows: `Σ_j x_r[j] · q[j]`.

@@ -6,7 +6,7 @@ use std::arch::x86_64::*;
 
 use super::super::mxfp4::e8m0_to_f32_half;
 use super::super::qdot::f16_to_f32;
-use super::{block_dot, check, hsum, widen16};
+use super::{add_block, check, store_sums, widen16};
 
 /// The doubled E2M1 values (`e2m1::DOUBLED`) as a `vpshufb` table.
 #[inline]
@@ -51,9 +51,7 @@ pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
             tot[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(24)), w[3], a);
         }
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
 
 /// q5_0 row (22-byte blocks) against `R` activation rows.
@@ -98,15 +96,10 @@ pub unsafe fn q5_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
         let (w0, w1) = widen16(_mm256_castsi256_si128(codes));
         let (w2, w3) = widen16(_mm256_extracti128_si256(codes, 1));
         let w = [w0, w1, w2, w3];
-        for r in 0..R {
-            // SAFETY: check() guaranteed 32 · nb activations per row.
-            let s = block_dot(xs[r].as_ptr().add(bi * 32), &w);
-            tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
-        }
+        // SAFETY: check() guaranteed 32 · nb activations per row.
+        add_block(&mut tot, xs, bi * 32, &w, d);
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
 
 /// MXFP4 row (17-byte blocks, exponent byte first) against `R` activation
@@ -131,13 +124,8 @@ pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f
         let (w0, w1) = widen16(lo);
         let (w2, w3) = widen16(hi);
         let w = [w0, w1, w2, w3];
-        for r in 0..R {
-            // SAFETY: check() guaranteed 32 · nb activations per row.
-            let s = block_dot(xs[r].as_ptr().add(bi * 32), &w);
-            tot[r] = _mm256_fmadd_ps(d, s, tot[r]);
-        }
+        // SAFETY: check() guaranteed 32 · nb activations per row.
+        add_block(&mut tot, xs, bi * 32, &w, d);
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }

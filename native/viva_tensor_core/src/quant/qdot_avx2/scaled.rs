@@ -7,7 +7,7 @@ use std::arch::x86_64::*;
 use super::super::nf4::LEVELS;
 use super::super::qdot::ScaledRow;
 use super::blocks::e2m1_doubled_table;
-use super::{check, hsum, widen16};
+use super::{check, store_sums, widen16};
 
 /// NVFP4 codes (element `2i` in the low nibble) with one scale per 16
 /// values against `R` activation rows: the doubled E2M1 integers looked up
@@ -60,9 +60,7 @@ pub unsafe fn nvfp4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], 
         }
         bi += 2;
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
 
 /// Byte `p` (little-endian) of every NF4 level's f32 bits, one 16-entry
@@ -149,9 +147,7 @@ pub unsafe fn nf4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], ou
             tot[r] = _mm256_fmadd_ps(a, acc[r], tot[r]);
         }
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
 
 /// Int8 codes with one scale per block of `codes.len() / scales.len()`
@@ -191,7 +187,5 @@ pub unsafe fn i8_blocks_rows<const R: usize>(
             tot[r] = _mm256_fmadd_ps(s, acc[r], tot[r]);
         }
     }
-    for r in 0..R {
-        out[r] = hsum(tot[r]);
-    }
+    store_sums(&tot, out);
 }
