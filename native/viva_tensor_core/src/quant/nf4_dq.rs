@@ -24,6 +24,8 @@
 
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
+
 use super::common::{check_packed_len, check_side_len, n_blocks};
 use super::nf4::{check_block_size, decode_with_absmax, encode_codes};
 use crate::{Result, TensorError};
@@ -231,13 +233,40 @@ pub fn check_block_size2(block_size2: usize) -> Result<()> {
     Ok(())
 }
 
-/// Index into the dynamic map for `d` in a second-level block with `absmax2`.
-fn encode_absmax(d: f32, inv: f32) -> u8 {
+/// The 16-bit grid index `t` of `d` in a second-level block whose absmax2
+/// has reciprocal `inv` (the first half of the second-level rule).
+#[inline]
+fn grid_index(d: f32, inv: f32) -> usize {
     let v = (d * inv).clamp(-1.0, 1.0);
-    let t = ((((v + 1.0) * 0.5) * 65535.0) + 0.5).trunc();
-    let l = -1.0 + (2.0 * t) / 65535.0;
-    dynamic_midpoints().iter().filter(|&&m| m < l).count() as u8
+    // v in [-1, 1] puts t in 0..=65535, so the cast is exact
+    ((((v + 1.0) * 0.5) * 65535.0) + 0.5).trunc() as usize
 }
+
+/// The dynamic-map index of grid point `t`: the number of midpoints strictly
+/// below `L = f32(-1 + f32(f32(2t) / 65535))` (the second half of the rule).
+fn grid_code(t: usize) -> u8 {
+    let l = -1.0 + (2.0 * t as f32) / 65535.0;
+    // the midpoints ascend, so the count of those below l is a partition point
+    dynamic_midpoints().partition_point(|&m| m < l) as u8
+}
+
+/// [`grid_code`] for every `t` (64 KiB), built once: the code depends on `d`
+/// only through `t`, so encoding an absmax is one table read instead of a
+/// search over 255 midpoints (the reference uses the same kind of table).
+fn grid_codes() -> &'static [u8] {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    TABLE.get_or_init(|| (0..=u16::MAX as usize).map(grid_code).collect())
+}
+
+/// Index into the dynamic map for `d` in a second-level block with `absmax2`
+/// reciprocal `inv`.
+#[inline]
+fn encode_absmax(d: f32, inv: f32, table: &[u8]) -> u8 {
+    table[grid_index(d, inv)]
+}
+
+/// Second-level blocks per parallel task (each block is independent).
+const BLOCKS2_PER_TASK: usize = 64;
 
 /// Quantizes `x` with NF4 (blocks of `block_size`) and double-quantizes the
 /// absmaxes (second-level blocks of `block_size2`).
@@ -254,17 +283,27 @@ pub fn quantize(x: &[f32], block_size: usize, block_size2: usize) -> Result<Nf4D
     };
     let d: Vec<f32> = absmax.iter().map(|a| a - offset).collect();
     let mut absmax_q = vec![0u8; d.len()];
-    let mut absmax2 = Vec::with_capacity(n_blocks(d.len(), block_size2));
-    for (ds, qs) in d.chunks(block_size2).zip(absmax_q.chunks_mut(block_size2)) {
-        let m = super::common::absmax(ds);
-        absmax2.push(m);
-        if m != 0.0 {
-            let inv = 1.0 / m;
+    let mut absmax2 = vec![0f32; n_blocks(d.len(), block_size2)];
+    let table = grid_codes();
+    let encode_block2 = |(ds, qs): (&[f32], &mut [u8]), m: &mut f32| {
+        *m = super::common::absmax(ds);
+        if *m != 0.0 {
+            let inv = 1.0 / *m;
             for (q, &v) in qs.iter_mut().zip(ds) {
-                *q = encode_absmax(v, inv);
+                *q = encode_absmax(v, inv, table);
             }
         }
-    }
+    };
+    let per_task = BLOCKS2_PER_TASK * block_size2;
+    d.par_chunks(per_task)
+        .zip(absmax_q.par_chunks_mut(per_task))
+        .zip(absmax2.par_chunks_mut(BLOCKS2_PER_TASK))
+        .for_each(|((ds, qs), ms)| {
+            ds.chunks(block_size2)
+                .zip(qs.chunks_mut(block_size2))
+                .zip(ms)
+                .for_each(|(pair, m)| encode_block2(pair, m));
+        });
     Ok(Nf4DqQuantized {
         block_size,
         block_size2,
@@ -325,6 +364,20 @@ mod tests {
         );
         assert_eq!(m[127], 0.0);
         assert_eq!(m[255], 1.0);
+    }
+
+    #[test]
+    fn grid_table_counts_midpoints_below_every_grid_point() {
+        let mids = dynamic_midpoints();
+        assert!(mids.windows(2).all(|w| w[0] <= w[1]), "midpoints ascend");
+        let table = grid_codes();
+        assert_eq!(table.len(), 65536);
+        for (t, &code) in table.iter().enumerate() {
+            let l = -1.0 + (2.0 * t as f32) / 65535.0;
+            let count = mids.iter().filter(|&&m| m < l).count();
+            assert_eq!(code as usize, count, "t = {t}");
+        }
+        assert_eq!((table[0], table[65535]), (0, 255));
     }
 
     #[test]
