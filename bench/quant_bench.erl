@@ -56,10 +56,19 @@ row(F, W, X1, X64, Bytes, F1, F64) ->
                Bytes / D / 1000,
                G1 / 1000, M1 / 1000, G1 / M1, G64 / 1000, M64 / 1000, G64 / M64]).
 
-%% Median wall time in microseconds of ?RUNS calls after one warm-up.
+%% Median wall time in microseconds of ?RUNS calls after one warm-up. Each
+%% call starts after a garbage collection (not timed), which releases the
+%% previous call's result, so its buffer can be reused as in a steady loop:
+%% what is timed is the conversion, not the kernel zeroing pages fresh from
+%% the OS, and the copy it is compared with (memcpy_us) runs into a written
+%% buffer too. Without it, results pile up until the process happens to
+%% collect, and a run's quantize speed moved up to 4x with that timing.
 median(F) ->
     _ = F(),
-    Ts = lists:sort([element(1, timer:tc(F)) || _ <- lists:seq(1, ?RUNS)]),
+    Ts = lists:sort([begin
+                         true = erlang:garbage_collect(),
+                         element(1, timer:tc(F))
+                     end || _ <- lists:seq(1, ?RUNS)]),
     max(lists:nth((?RUNS + 1) div 2, Ts), 1).
 
 %% Medians of ?RUNS alternating runs of A and B (after a warm-up of each).

@@ -153,11 +153,18 @@ paired(N, A, B) ->
     {Med([Ta || {Ta, _} <- Runs]), Med([Tb || {_, Tb} <- Runs])}.
 
 %% Median wall time (us) of N runs after one warm-up, and the last result.
+%% Each run starts after a garbage collection (not timed) that releases the
+%% previous run's result, so its buffers can be reused as in a steady loop (see bench/quant_bench.erl: otherwise results pile up and
+%% every run pays the kernel's zeroing of fresh pages, or not, by chance).
 median_tc(N, F) ->
-    _ = F(),
-    Runs = [timer:tc(F) || _ <- lists:seq(1, N)],
-    Ts = lists:sort([T || {T, _} <- Runs]),
-    {lists:nth((N + 1) div 2, Ts), element(2, lists:last(Runs))}.
+    median_tc(N, F, [], F()).
+
+median_tc(0, _F, Ts, Last) ->
+    {lists:nth((length(Ts) + 1) div 2, lists:sort(Ts)), Last};
+median_tc(K, F, Ts, _Previous) ->
+    true = erlang:garbage_collect(),
+    {T, R} = timer:tc(F),
+    median_tc(K - 1, F, [T | Ts], R).
 
 mem_available() ->
     case file:read_file("/proc/meminfo") of
