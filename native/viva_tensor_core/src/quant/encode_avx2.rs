@@ -202,21 +202,30 @@ pub unsafe fn q8_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     })
 }
 
-/// ggml's Q4_0/Q5_0 code `trunc(f32(f64(x) · f64(id) + bias))` clipped to
-/// `0..=max`, NaN → `zero_code` (as [`super::ggml_q4_0::fma_code`]), for 8
-/// values. The product and sum run in f64 like the portable code, so the
-/// double rounding (f64, then f32) is reproduced exactly.
+/// ggml's Q5_0 code `trunc(f32(f64(x) · f64(id) + 16.5))` clipped to
+/// `0..=31` (as [`super::ggml_q4_0::fma_code`]), for 8 values. The product
+/// and sum run in f64 like the portable code, so the double rounding (f64,
+/// then f32) is reproduced exactly.
+///
+/// Only for blocks whose `id` is finite (the group path's blocks): with `x`
+/// finite too no NaN can arise, so the portable code's NaN case is left
+/// out, and the clip runs on the truncated integer: for `t` in i32 range,
+/// `trunc(clamp(t, 0, 31)) = clamp(trunc(t), 0, 31)` because `trunc` is
+/// monotone and maps the integers 0 and 31 to themselves. And `|t| < 34`:
+/// `|x| <= |max|`, `d = f32(max / -16)` and `id = f32(1 / d)`, where a
+/// finite `id` needs `|d| >= 2^-128`, so even a subnormal `d` keeps 21
+/// significant bits and `|x · id| <= 16 · (1 + 2^-20)`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn fma_codes(v: __m256, id: __m256d, bias: __m256d, max: f32, zero_code: i32) -> __m256i {
+unsafe fn q5_0_codes(v: __m256, id: __m256d) -> __m256i {
+    let bias = _mm256_set1_pd(16.5);
     let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
     let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
     let lo = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(lo, id), bias));
     let hi = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(hi, id), bias));
     let t = _mm256_set_m128(hi, lo);
-    let nan = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(t, t));
-    let c = _mm256_min_ps(_mm256_max_ps(t, _mm256_setzero_ps()), _mm256_set1_ps(max));
-    _mm256_blendv_epi8(_mm256_cvttps_epi32(c), _mm256_set1_epi32(zero_code), nan)
+    let c = _mm256_max_epi32(_mm256_cvttps_epi32(t), _mm256_setzero_si256());
+    _mm256_min_epi32(c, _mm256_set1_epi32(31))
 }
 
 /// The value of largest `|x|` among the 32 at `p` (the first one on ties,
@@ -451,7 +460,6 @@ pub unsafe fn q4_1_blocks(x: &[f32], out: &mut [u8]) -> bool {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn q5_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     use super::ggml_q5_0::encode_block;
-    let bias = _mm256_set1_pd(16.5);
     let low4 = _mm256_set1_epi32(0x0F);
     for_groups(x, out, 22, encode_block, |p, out| {
         let amax = group_abs_bits_max(p);
@@ -466,7 +474,7 @@ pub unsafe fn q5_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
             let v = load32(p.add(b * 32));
             // the sums reach 32.5, where f64's half-ulp leaves no margin for
             // the single-rounding shortcut of Q4_0: keep the f64 arithmetic
-            let c: [__m256i; 4] = std::array::from_fn(|i| fma_codes(v[i], idv, bias, 31.0, 16));
+            let c: [__m256i; 4] = std::array::from_fn(|i| q5_0_codes(v[i], idv));
             // bit 4 of code i → bit i of qh (via the sign bit and movemask)
             let mut qh = 0u32;
             for (i, &ci) in c.iter().enumerate() {
@@ -501,6 +509,7 @@ mod tests {
         x.extend((0..32).map(|i| (i as f32 - 15.5) * 127.0 / 15.5)); // q8 ties
         x.extend((0..32).map(|i| if i % 2 == 0 { 3.0 } else { -3.0 })); // ± ties of max
         x.extend((0..32).map(|i| (i as f32) * 1e-39)); // subnormal: 1/d overflows
+        x.extend((0..32).map(|i| (i as f32 - 16.0) * 3.2e-39)); // subnormal d, finite 1/d
         x.extend((0..32).map(|i| if i == 7 { 1e-40 } else { 0.0 })); // one tiny value
         x.extend((0..32).map(|i| (i as f32 - 10.0) * 1e30)); // huge
         x.extend((0..32).map(|i| if i % 3 == 0 { 3e38 } else { -3e38 })); // max - min overflows
