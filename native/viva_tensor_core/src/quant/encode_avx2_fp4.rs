@@ -39,7 +39,7 @@ use std::arch::x86_64::*;
 
 use super::encode_avx2::{
     abs_bits, abs_bits_max, all_finite, group_abs_bits_max, group_reduce, hmax_epu32, load32,
-    pack_i8, pack_nibbles, EXP_BITS, GROUP,
+    pack_nibbles, EXP_BITS, GROUP,
 };
 use super::encode_avx2_dense::minifloat_code;
 use super::mxfp4::{e8m0_to_f32_half, shared_exponent};
@@ -186,16 +186,24 @@ unsafe fn nvfp4_group_scales(bmax: __m256, g: __m256) -> (__m256i, __m256) {
     (code, _mm256_div_ps(value, g))
 }
 
-/// Packs 32 codes (bytes in element order) into 16 bytes with the even
-/// element in the low nibble: byte `i` = code `2i` | code `2i + 1` << 4.
+/// Packs 32 codes `0..=15` (four vectors of 8 i32, elements 0..32) into
+/// 16 bytes with the even element in the low nibble: byte `i` = code `2i` |
+/// code `2i + 1` << 4.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn pack_pairs_lo_first(b: __m256i) -> __m128i {
-    // 16-bit lane i holds code 2i (low byte) and code 2i+1 (high byte)
-    let w = _mm256_or_si256(b, _mm256_srli_epi16::<4>(b));
-    let w = _mm256_and_si256(w, _mm256_set1_epi16(0xFF));
-    let w = _mm256_packus_epi16(w, w); // [bytes 0..8, dup | bytes 8..16, dup]
-    _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b00_00_10_00>(w))
+unsafe fn pack_pairs_lo_first(c: [__m256i; 4]) -> __m128i {
+    // bytes within 128-bit halves: low half elements 0..4, 8..12, 16..20,
+    // 24..28, high half the other fours; neighbours stay adjacent
+    let p = _mm256_packs_epi16(
+        _mm256_packs_epi32(c[0], c[1]),
+        _mm256_packs_epi32(c[2], c[3]),
+    );
+    // each byte pair (2i, 2i + 1) → code 2i + 16 · code 2i + 1 (≤ 255)
+    let m = _mm256_maddubs_epi16(p, _mm256_set1_epi16(0x1001));
+    let b = _mm256_packus_epi16(m, m);
+    // low half bytes 0..8 hold the pairs of elements 0..4, 8..12, ..., the
+    // high half those of 4..8, 12..16, ...: interleave their 16-bit units
+    _mm_unpacklo_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256::<1>(b))
 }
 
 /// NVFP4 blocks for a tensor with global scale `g`: `x` holds whole blocks of
@@ -257,7 +265,7 @@ pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8])
             ];
             // SAFETY: bytes (b + k)·8 .. +16 lie within out
             let o = out.as_mut_ptr().add((b + k) * 8) as *mut __m128i;
-            _mm_storeu_si128(o, pack_pairs_lo_first(pack_i8(c)));
+            _mm_storeu_si128(o, pack_pairs_lo_first(c));
         }
         b += GROUP;
     }
@@ -275,7 +283,7 @@ pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8])
         let ev = _mm256_set1_ps(e);
         let z = _mm256_setzero_si256();
         let c = [e2m1_rne_div(v0, ev), e2m1_rne_div(v1, ev), z, z];
-        let packed = pack_pairs_lo_first(pack_i8(c));
+        let packed = pack_pairs_lo_first(c);
         // SAFETY: bytes b·8 .. +8 lie within out
         _mm_storel_epi64(out.as_mut_ptr().add(b * 8) as *mut __m128i, packed);
     }
