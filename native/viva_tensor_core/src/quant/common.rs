@@ -273,7 +273,16 @@ pub fn tensor_absmax(x: &[f32]) -> f32 {
 /// gives both the maximum and the finiteness check. Parallel from
 /// [`PAR_MIN_ELEMS`] elements (an integer maximum, so any order agrees).
 pub fn tensor_abs_bits_max(x: &[f32]) -> u32 {
-    let bits = |c: &[f32]| c.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF));
+    #[cfg(target_arch = "x86_64")]
+    let simd = super::encode_avx2::has_encode_simd();
+    let bits = |c: &[f32]| {
+        #[cfg(target_arch = "x86_64")]
+        if simd {
+            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
+            return unsafe { super::encode_avx2_dense::abs_bits_max_run(c) };
+        }
+        c.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF))
+    };
     if x.len() >= PAR_MIN_ELEMS {
         x.par_chunks(PAR_CHUNK).map(bits).reduce(|| 0, u32::max)
     } else {

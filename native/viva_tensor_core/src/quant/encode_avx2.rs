@@ -156,7 +156,7 @@ unsafe fn group_scales(d: __m256, d16: &mut [u16; GROUP], id: &mut [f32; GROUP])
 /// `num / den` in every lane.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn div_by(num: __m256, den: f32) -> __m256 {
+pub(super) unsafe fn div_by(num: __m256, den: f32) -> __m256 {
     _mm256_div_ps(num, _mm256_set1_ps(den))
 }
 
@@ -166,7 +166,7 @@ unsafe fn div_by(num: __m256, den: f32) -> __m256 {
 /// round 0.49999997 up).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn round_half_away_i32(q: __m256) -> __m256i {
+pub(super) unsafe fn round_half_away_i32(q: __m256) -> __m256i {
     let sign = _mm256_and_ps(q, _mm256_set1_ps(-0.0));
     let half = _mm256_or_ps(_mm256_set1_ps(0.499_999_97), sign);
     _mm256_cvttps_epi32(_mm256_add_ps(q, half))

@@ -67,34 +67,53 @@ pub unsafe fn int8_run(x: &[f32], s: f32, out: &mut [i8]) {
     }
 }
 
-/// Rounds `|x|` (finite, as f32 bits with the sign cleared, 8 lanes) to the
-/// magnitude code of an FP8 format with `MBITS` mantissa bits and exponent
-/// `BIAS`, ties to even: the vector form of `fp8::round_magnitude`, which
-/// documents both candidates (subnormal by scaling, normal by dropping
-/// mantissa bits with a carry into the exponent).
+/// The code (`exponent << MBITS | mantissa`) of the nearest value, ties to
+/// even, in a small binary float format with `MBITS` mantissa bits and
+/// exponent bias `BIAS` (subnormals included, no special values), for 8
+/// magnitudes `a` given as f32 bits: finite, `≥ 0` and at most the format's
+/// largest finite value. The same code as the scalar rules it replaces:
+/// `fp8::round_magnitude` (E4M3 `<3, 7>`, E5M2 `<2, 15>`) and the threshold
+/// chain of [`super::e2m1::encode_rne`] (E2M1 `<1, 1>`, whose thresholds are
+/// exactly the round-to-nearest-even midpoints of that format).
+///
+/// Why it is exact: let `2^E` be `a`'s binade, raised to the format's
+/// smallest normal `2^(1 − BIAS)` (below it the quantum is constant). The
+/// format's quantum there is `q = 2^(E − MBITS)`, and `magic = 2^(E + 23 −
+/// MBITS)` has an f32 ulp of exactly `q`. Since `0 ≤ a < 2^(E + 1)`, far
+/// below `magic`, the f32 sum `a + magic` lies in `[magic, 2·magic)` and the
+/// hardware rounds it (nearest, ties to even, as IEEE requires) to `magic +
+/// k·q` with `k = round_ties_even(a / q)`: the format's rounding, done once,
+/// by the FPU. `k` (`bits(a + magic) − bits(magic)`) is then `2^MBITS +
+/// mantissa` for a normal binade (`2^(MBITS + 1)` when it rounds up into the
+/// next binade, which the exponent term below turns into the next code, as a
+/// carry would) and the code itself in the subnormal range, so the code is
+/// `k + ((E_biased − (128 − BIAS)) << MBITS)`, `E_biased` being the f32
+/// exponent field of `2^E`. No value above the largest finite one is produced
+/// because `a` is at most that value, which is itself representable.
+/// `minifloat_code_matches_scalar` compares this with the scalar encoders on
+/// every exponent, on every rounding boundary and its neighbours, and on a
+/// dense sweep of bit patterns.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn round_magnitude<const MBITS: i32, const BIAS: i32>(abs_bits: __m256i) -> __m256i {
-    let a = _mm256_castsi256_ps(abs_bits);
-    let min_normal = _mm256_castsi256_ps(_mm256_set1_epi32((1 - BIAS + 127) << 23));
-    let up = _mm256_castsi256_ps(_mm256_set1_epi32((BIAS - 1 + MBITS + 127) << 23));
-    let magic = _mm256_set1_ps(8_388_608.0);
-    let sub = _mm256_cvttps_epi32(_mm256_sub_ps(
-        _mm256_add_ps(_mm256_mul_ps(a, up), magic),
-        magic,
+pub(super) unsafe fn minifloat_code<const MBITS: i32, const BIAS: i32>(a: __m256i) -> __m256i {
+    let exp = _mm256_max_epi32(
+        _mm256_and_si256(a, _mm256_set1_epi32(0x7F80_0000)),
+        _mm256_set1_epi32((128 - BIAS) << 23),
+    );
+    let magic = _mm256_add_epi32(exp, _mm256_set1_epi32((23 - MBITS) << 23));
+    let sum = _mm256_castps_si256(_mm256_add_ps(
+        _mm256_castsi256_ps(a),
+        _mm256_castsi256_ps(magic),
     ));
-    let shift = _mm_cvtsi32_si128(23 - MBITS);
-    let odd = _mm256_and_si256(_mm256_srl_epi32(abs_bits, shift), _mm256_set1_epi32(1));
-    let rounded = _mm256_add_epi32(
-        _mm256_add_epi32(abs_bits, _mm256_set1_epi32((1 << (22 - MBITS)) - 1)),
-        odd,
-    );
-    let normal = _mm256_sub_epi32(
-        _mm256_srl_epi32(rounded, shift),
-        _mm256_set1_epi32((127 - BIAS) << MBITS),
-    );
-    let is_sub = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(a, min_normal));
-    _mm256_blendv_epi8(normal, sub, is_sub)
+    // k + (E << MBITS) − ((128 − BIAS) << MBITS), with k = sum − magic
+    let e_term = _mm256_srl_epi32(exp, _mm_cvtsi32_si128(23 - MBITS));
+    _mm256_add_epi32(
+        _mm256_sub_epi32(sum, exp),
+        _mm256_sub_epi32(
+            e_term,
+            _mm256_set1_epi32(((23 - MBITS) << 23) + ((128 - BIAS) << MBITS)),
+        ),
+    )
 }
 
 /// Scaled FP8 codes: `out[i] = fp8_sat(x[i] / scale)` (nearest-even,
@@ -105,42 +124,79 @@ unsafe fn round_magnitude<const MBITS: i32, const BIAS: i32>(abs_bits: __m256i) 
 /// The CPU must support AVX2, FMA and F16C.
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn fp8_run(x: &[f32], scale: f32, kind: Fp8Kind, out: &mut [u8]) {
-    assert_eq!(x.len(), out.len());
-    let sv = _mm256_set1_ps(scale);
-    let max = _mm256_set1_ps(match kind {
-        Fp8Kind::E4m3fn => E4M3FN_MAX,
-        Fp8Kind::E5m2 => E5M2_MAX,
-    });
-    let neg_max = _mm256_sub_ps(_mm256_setzero_ps(), max);
-    let abs = _mm256_set1_epi32(0x7FFF_FFFF);
-    let whole = x.len() / 32 * 32;
-    for i in (0..whole).step_by(32) {
-        let q = std::array::from_fn(|c| {
-            // SAFETY: i + 32 <= whole <= x.len()
-            let v = _mm256_loadu_ps(x.as_ptr().add(i + 8 * c));
-            // clamped to the largest finite value, which encodes exactly,
-            // so no code overflows into NaN / infinity
-            let y = _mm256_castps_si256(_mm256_min_ps(
-                _mm256_max_ps(_mm256_div_ps(v, sv), neg_max),
-                max,
-            ));
-            let sign = _mm256_and_si256(_mm256_srli_epi32::<24>(y), _mm256_set1_epi32(0x80));
-            let mag = _mm256_and_si256(y, abs);
-            let code = match kind {
-                Fp8Kind::E4m3fn => round_magnitude::<3, 7>(mag),
-                Fp8Kind::E5m2 => round_magnitude::<2, 15>(mag),
-            };
-            _mm256_or_si256(sign, code)
-        });
-        // SAFETY: out[i..i + 32] is in bounds
-        _mm256_storeu_si256(out.as_mut_ptr().add(i) as *mut __m256i, pack_bytes(q, true));
+    match kind {
+        Fp8Kind::E4m3fn => fp8_run_as::<3, 7>(x, scale, E4M3FN_MAX, out),
+        Fp8Kind::E5m2 => fp8_run_as::<2, 15>(x, scale, E5M2_MAX, out),
     }
+    let whole = x.len() / 32 * 32;
     for (o, &v) in out[whole..].iter_mut().zip(&x[whole..]) {
         *o = match kind {
             Fp8Kind::E4m3fn => fp8::f32_to_e4m3fn_sat(v / scale),
             Fp8Kind::E5m2 => fp8::f32_to_e5m2_sat(v / scale),
         };
     }
+}
+
+/// The whole 32-value chunks of [`fp8_run`] for one format (`MBITS`, `BIAS`,
+/// largest finite value `max`); the caller encodes the tail.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn fp8_run_as<const MBITS: i32, const BIAS: i32>(
+    x: &[f32],
+    scale: f32,
+    max: f32,
+    out: &mut [u8],
+) {
+    assert_eq!(x.len(), out.len());
+    let sv = _mm256_set1_ps(scale);
+    let max_bits = _mm256_set1_epi32(max.to_bits() as i32);
+    let abs = _mm256_set1_epi32(0x7FFF_FFFF);
+    let whole = x.len() / 32 * 32;
+    for i in (0..whole).step_by(32) {
+        let q = std::array::from_fn(|c| {
+            // SAFETY: i + 32 <= whole <= x.len()
+            let y = _mm256_castps_si256(_mm256_div_ps(
+                _mm256_loadu_ps(x.as_ptr().add(i + 8 * c)),
+                sv,
+            ));
+            // |y| clamped to the largest finite value (which encodes
+            // exactly, so no code overflows into NaN / infinity): |y| is
+            // not NaN (x finite, scale > 0), and non-negative float bit
+            // patterns order like the floats, infinity included
+            let a = _mm256_min_epi32(_mm256_and_si256(y, abs), max_bits);
+            let sign = _mm256_and_si256(_mm256_srli_epi32::<24>(y), _mm256_set1_epi32(0x80));
+            _mm256_or_si256(sign, minifloat_code::<MBITS, BIAS>(a))
+        });
+        // SAFETY: out[i..i + 32] is in bounds
+        _mm256_storeu_si256(out.as_mut_ptr().add(i) as *mut __m256i, pack_bytes(q, true));
+    }
+}
+
+/// The largest `|x|` bit pattern of `x` (0 when empty): at or above
+/// `0x7F80_0000` exactly when `x` holds a NaN or an infinity, like
+/// [`super::common::tensor_abs_bits_max`]'s scalar fold (an integer maximum,
+/// so the same value), 32 values per step instead of the baseline-x86-64
+/// fold's emulated unsigned maximum (SSE2 has no `pmaxud`).
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn abs_bits_max_run(x: &[f32]) -> u32 {
+    use super::encode_avx2::{abs_bits, hmax_epu32, load32};
+    let mut m = [_mm256_setzero_si256(); 4];
+    let whole = x.len() / 32 * 32;
+    for i in (0..whole).step_by(32) {
+        // SAFETY: i + 32 <= whole <= x.len()
+        let v = load32(x.as_ptr().add(i));
+        for (mc, vc) in m.iter_mut().zip(v) {
+            *mc = _mm256_max_epu32(*mc, abs_bits(vc));
+        }
+    }
+    let m = _mm256_max_epu32(_mm256_max_epu32(m[0], m[1]), _mm256_max_epu32(m[2], m[3]));
+    let head = _mm256_cvtsi256_si32(hmax_epu32(m)) as u32;
+    x[whole..]
+        .iter()
+        .fold(head, |r, v| r.max(v.to_bits() & 0x7FFF_FFFF))
 }
 
 /// f16 or bf16 bits of `x` (nearest-even; finite overflow saturates to ±max
@@ -287,6 +343,98 @@ mod tests {
         }
     }
 
+    /// `minifloat_code::<MBITS, BIAS>` over `a` (magnitudes), 8 at a time.
+    fn codes<const MBITS: i32, const BIAS: i32>(a: &[f32]) -> Vec<u32> {
+        let mut out = Vec::with_capacity(a.len());
+        for c in a.chunks(8) {
+            let mut lanes = [0f32; 8];
+            lanes[..c.len()].copy_from_slice(c);
+            let mut r = [0u32; 8];
+            // SAFETY: has_encode_simd() checked by the caller; r holds 8 lanes
+            unsafe {
+                let v = _mm256_castps_si256(_mm256_loadu_ps(lanes.as_ptr()));
+                let code = minifloat_code::<MBITS, BIAS>(v);
+                _mm256_storeu_si256(r.as_mut_ptr() as *mut __m256i, code);
+            }
+            out.extend_from_slice(&r[..c.len()]);
+        }
+        out
+    }
+
+    /// Magnitudes in `[0, max]` that probe the rounding of a format whose
+    /// values (as f32, increasing) are `levels`: every level and midpoint
+    /// with their two neighbours either side, every power of two with its
+    /// neighbours, every subnormal f32 edge, and a dense sweep of bit
+    /// patterns (every 251st).
+    fn probes(levels: &[f32], max: f32) -> Vec<f32> {
+        let near = |v: f32| {
+            (-2i32..=2)
+                .map(move |d| f32::from_bits((v.to_bits() as i32 + d).max(0) as u32))
+                .filter(move |v| *v <= max)
+        };
+        let mut a: Vec<f32> = Vec::new();
+        for w in levels.windows(2) {
+            a.extend(near(w[0]));
+            a.extend(near((w[0] + w[1]) / 2.0)); // exact: one more bit
+        }
+        a.extend(near(max));
+        for e in -149..=16 {
+            a.extend(near(2f32.powi(e)));
+        }
+        a.extend([0.0, f32::from_bits(1), f32::from_bits(0x7F_FFFF)]);
+        a.extend((0..=max.to_bits()).step_by(251).map(f32::from_bits));
+        a
+    }
+
+    /// The claim behind `minifloat_code`: the same codes as the scalar
+    /// encoders of E4M3FN, E5M2 and E2M1.
+    #[test]
+    fn minifloat_code_matches_scalar() {
+        if !has_encode_simd() {
+            return;
+        }
+        let levels = |n: u8, dec: fn(u8) -> f32| (0..=n).map(dec).collect::<Vec<_>>();
+        let a = probes(&levels(0x7E, fp8::e4m3fn_to_f32), E4M3FN_MAX);
+        for (v, c) in a.iter().zip(codes::<3, 7>(&a)) {
+            assert_eq!(c, fp8::f32_to_e4m3fn(*v) as u32, "e4m3 {v:e}");
+        }
+        let a = probes(&levels(0x7B, fp8::e5m2_to_f32), E5M2_MAX);
+        for (v, c) in a.iter().zip(codes::<2, 15>(&a)) {
+            assert_eq!(c, fp8::f32_to_e5m2(*v) as u32, "e5m2 {v:e}");
+        }
+        let a = probes(&super::super::e2m1::MAGNITUDES, 6.0);
+        for (v, c) in a.iter().zip(codes::<1, 1>(&a)) {
+            assert_eq!(c, super::super::e2m1::encode_rne(*v) as u32, "e2m1 {v:e}");
+        }
+    }
+
+    /// The vector maximum equals the scalar fold, NaN and infinity included,
+    /// wherever they sit (vector body or tail).
+    #[test]
+    fn abs_bits_max_run_matches_fold() {
+        if !has_encode_simd() {
+            return;
+        }
+        let fold = |x: &[f32]| x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF));
+        for n in [0usize, 1, 31, 32, 33, 100, 1000] {
+            let base: Vec<f32> = (0..n).map(|i| (i as f32 - 40.0) * 0.37).collect();
+            let mut cases = vec![base.clone()];
+            for at in [0, n / 2, n.saturating_sub(1)] {
+                for bad in [f32::NAN, -f32::NAN, f32::INFINITY, -f32::MAX, -0.0, 1e-45] {
+                    if n > 0 {
+                        let mut x = base.clone();
+                        x[at] = bad;
+                        cases.push(x);
+                    }
+                }
+            }
+            for x in cases {
+                // SAFETY: has_encode_simd() checked above
+                assert_eq!(unsafe { abs_bits_max_run(&x) }, fold(&x), "n={n}");
+            }
+        }
+    }
+
     #[test]
     fn edge_values_match_portable() {
         if has_encode_simd() {
@@ -313,7 +461,7 @@ mod tests {
         #[test]
         fn random_values_match_portable(
             x in proptest::collection::vec(-1e3f32..1e3, 0..200),
-            scale in prop_oneof![Just(1.0f32), Just(1e-30), Just(1e30), Just(1e-3)],
+            scale in prop_oneof![Just(1.0f32), Just(1e-30), Just(1e30), Just(1e-3), Just(1e-40)],
         ) {
             if has_encode_simd() {
                 let x: Vec<f32> = x.iter().map(|v| v * scale).collect();

@@ -26,9 +26,12 @@
 //!
 //! Exactness, NVFP4: the same f32 operations as the portable code in the
 //! same order (`x / e` is a vector IEEE division, not a multiply by a
-//! reciprocal), and [`super::e2m1::encode_rne`]'s thresholds with the same
-//! `<=`/`<` pattern. The per-block scale byte is computed by the portable
-//! scalar code.
+//! reciprocal). The E2M1 code and the E4M3 scale byte are rounded by
+//! [`minifloat_code`] (the FPU's own nearest-even rounding at the format's
+//! quantum, which for E2M1 is exactly [`super::e2m1::encode_rne`]'s
+//! threshold chain); the 8 scale bytes and effective scales of a group are
+//! one vector computation (`nvfp4_group_scales`, checked against the scalar
+//! [`super::nvfp4::block_scale`]).
 
 #![cfg(target_arch = "x86_64")]
 
@@ -36,10 +39,11 @@ use std::arch::x86_64::*;
 
 use super::encode_avx2::{
     abs_bits, abs_bits_max, all_finite, group_abs_bits_max, group_reduce, hmax_epu32, load32,
-    pack_i8, pack_nibbles, EXP_BITS, GROUP,
+    pack_nibbles, EXP_BITS, GROUP,
 };
+use super::encode_avx2_dense::minifloat_code;
 use super::mxfp4::{e8m0_to_f32_half, shared_exponent};
-use super::nvfp4::block_scale;
+use super::nvfp4::{block_scale, ZERO_SCALE_BYTE};
 
 /// `|v|` as floats (sign bit cleared).
 #[inline]
@@ -135,44 +139,71 @@ pub unsafe fn mxfp4_blocks(x: &[f32], out: &mut [u8]) -> bool {
 }
 
 /// [`super::e2m1::encode_rne`] of `x / e` for 8 values (IEEE division, as
-/// the portable code; `e > 0`, so no NaN arises).
+/// the portable code; `e > 0`, so no NaN arises): the magnitude `min(|x /
+/// e|, 6)` rounded by [`minifloat_code`] as E2M1 (whose round-to-nearest-even
+/// midpoints are exactly `encode_rne`'s thresholds, with the same `<=`/`<`
+/// choice at each), the sign bit where the quotient is `< 0` (not for -0.0).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn e2m1_rne_div(x: __m256, e: __m256) -> __m256i {
-    let v = _mm256_min_ps(
-        _mm256_max_ps(_mm256_div_ps(x, e), _mm256_set1_ps(-6.0)),
-        _mm256_set1_ps(6.0),
-    );
-    let a = abs_ps(v);
-    let le = |t: f32| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LE_OQ>(a, _mm256_set1_ps(t)));
-    let lt = |t: f32| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(a, _mm256_set1_ps(t)));
-    // 7 minus the number of thresholds a lies below (each true mask is -1)
-    let below = [
-        le(0.25),
-        lt(0.75),
-        le(1.25),
-        lt(1.75),
-        le(2.5),
-        lt(3.5),
-        le(5.0),
-    ];
-    let mag = below
-        .iter()
-        .fold(_mm256_set1_epi32(7), |acc, &m| _mm256_add_epi32(acc, m));
+    let v = _mm256_div_ps(x, e);
+    // |v| is not NaN; infinity clamps like any value above 6
+    let a = _mm256_min_ps(abs_ps(v), _mm256_set1_ps(6.0));
+    let mag = minifloat_code::<1, 1>(_mm256_castps_si256(a));
     let neg = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(v, _mm256_setzero_ps()));
     _mm256_or_si256(mag, _mm256_and_si256(neg, _mm256_set1_epi32(8)))
 }
 
-/// Packs 32 codes (bytes in element order) into 16 bytes with the even
-/// element in the low nibble: byte `i` = code `2i` | code `2i + 1` << 4.
+/// The E4M3 scale bytes and effective scales `e` of 8 NVFP4 blocks (one per
+/// lane) from their `|x|` maxima `bmax` (finite) and the global scale `g`:
+/// the vector form of [`super::nvfp4::block_scale`], with the same f32
+/// operations in the same order (`(bmax / 6) · g`, `min(·, 448)`, E4M3
+/// nearest-even by [`minifloat_code`], a zero byte replaced by 0x20, `e =
+/// S / g`). `S`, the byte's value, is rebuilt from the byte rather than read
+/// from the decode table: `(byte << 20) + (120 << 23)` as f32 bits is `2^(E −
+/// 7)·(1 + m/8)` for a normal byte and `byte · 2⁻⁹` (exact) for a subnormal
+/// one, the values `fp8::e4m3fn_to_f32` gives (`nvfp4_group_scales_match_scalar`
+/// checks every byte and a sweep of maxima).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn pack_pairs_lo_first(b: __m256i) -> __m128i {
-    // 16-bit lane i holds code 2i (low byte) and code 2i+1 (high byte)
-    let w = _mm256_or_si256(b, _mm256_srli_epi16::<4>(b));
-    let w = _mm256_and_si256(w, _mm256_set1_epi16(0xFF));
-    let w = _mm256_packus_epi16(w, w); // [bytes 0..8, dup | bytes 8..16, dup]
-    _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b00_00_10_00>(w))
+unsafe fn nvfp4_group_scales(bmax: __m256, g: __m256) -> (__m256i, __m256) {
+    let s = _mm256_mul_ps(_mm256_div_ps(bmax, _mm256_set1_ps(6.0)), g);
+    // s ≥ 0 and not NaN (bmax finite, g finite and > 0)
+    let s = _mm256_min_ps(s, _mm256_set1_ps(super::fp8::E4M3FN_MAX));
+    let code = minifloat_code::<3, 7>(_mm256_castps_si256(s));
+    let zero = _mm256_cmpeq_epi32(code, _mm256_setzero_si256());
+    let code = _mm256_or_si256(
+        code,
+        _mm256_and_si256(zero, _mm256_set1_epi32(ZERO_SCALE_BYTE as i32)),
+    );
+    let normal = _mm256_castsi256_ps(_mm256_add_epi32(
+        _mm256_slli_epi32::<20>(code),
+        _mm256_set1_epi32(120 << 23),
+    ));
+    let sub = _mm256_mul_ps(_mm256_cvtepi32_ps(code), _mm256_set1_ps(1.0 / 512.0));
+    let is_sub = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(8), code));
+    let value = _mm256_blendv_ps(normal, sub, is_sub);
+    (code, _mm256_div_ps(value, g))
+}
+
+/// Packs 32 codes `0..=15` (four vectors of 8 i32, elements 0..32) into
+/// 16 bytes with the even element in the low nibble: byte `i` = code `2i` |
+/// code `2i + 1` << 4.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn pack_pairs_lo_first(c: [__m256i; 4]) -> __m128i {
+    // bytes within 128-bit halves: low half elements 0..4, 8..12, 16..20,
+    // 24..28, high half the other fours; neighbours stay adjacent
+    let p = _mm256_packs_epi16(
+        _mm256_packs_epi32(c[0], c[1]),
+        _mm256_packs_epi32(c[2], c[3]),
+    );
+    // each byte pair (2i, 2i + 1) → code 2i + 16 · code 2i + 1 (≤ 255)
+    let m = _mm256_maddubs_epi16(p, _mm256_set1_epi16(0x1001));
+    let b = _mm256_packus_epi16(m, m);
+    // low half bytes 0..8 hold the pairs of elements 0..4, 8..12, ..., the
+    // high half those of 4..8, 12..16, ...: interleave their 16-bit units
+    _mm_unpacklo_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256::<1>(b))
 }
 
 /// NVFP4 blocks for a tensor with global scale `g`: `x` holds whole blocks of
@@ -186,6 +217,7 @@ unsafe fn pack_pairs_lo_first(b: __m256i) -> __m128i {
 pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8]) -> bool {
     let nb = x.len() / 16;
     assert!(x.len() == nb * 16 && out.len() == nb * 8 && scales.len() == nb);
+    let gv = _mm256_set1_ps(g);
     let mut finite = true;
     let mut b = 0;
     // 8 blocks (128 values) per round: maxima as one vector, codes packed
@@ -208,12 +240,20 @@ pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8])
             b += GROUP;
             continue;
         }
-        let mut bits = [0u32; GROUP];
-        _mm256_storeu_si256(bits.as_mut_ptr() as *mut __m256i, amax);
+        let (sb, ev) = nvfp4_group_scales(_mm256_castsi256_ps(amax), gv);
+        // the 8 byte codes (each < 0x80) to bytes b..b+8 of `scales`
+        // (packs work within 128-bit halves: bytes 0..4 of each half hold
+        // that half's four codes)
+        let sb = _mm256_packus_epi32(sb, sb);
+        let sb = _mm256_packus_epi16(sb, sb);
+        let sb = _mm_unpacklo_epi32(
+            _mm256_castsi256_si128(sb),
+            _mm256_extracti128_si256::<1>(sb),
+        );
+        // SAFETY: scales[b..b + 8] is in bounds (asserted above)
+        _mm_storel_epi64(scales.as_mut_ptr().add(b) as *mut __m128i, sb);
         let mut e = [0f32; GROUP];
-        for ((&bk, ek), sk) in bits.iter().zip(&mut e).zip(&mut scales[b..b + GROUP]) {
-            (*sk, *ek) = block_scale(f32::from_bits(bk), g);
-        }
+        _mm256_storeu_ps(e.as_mut_ptr(), ev);
         for k in (0..GROUP).step_by(2) {
             let v = load32(p.add(k * 16));
             let (e0, e1) = (_mm256_set1_ps(e[k]), _mm256_set1_ps(e[k + 1]));
@@ -225,7 +265,7 @@ pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8])
             ];
             // SAFETY: bytes (b + k)·8 .. +16 lie within out
             let o = out.as_mut_ptr().add((b + k) * 8) as *mut __m128i;
-            _mm_storeu_si128(o, pack_pairs_lo_first(pack_i8(c)));
+            _mm_storeu_si128(o, pack_pairs_lo_first(c));
         }
         b += GROUP;
     }
@@ -243,7 +283,7 @@ pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8])
         let ev = _mm256_set1_ps(e);
         let z = _mm256_setzero_si256();
         let c = [e2m1_rne_div(v0, ev), e2m1_rne_div(v1, ev), z, z];
-        let packed = pack_pairs_lo_first(pack_i8(c));
+        let packed = pack_pairs_lo_first(c);
         // SAFETY: bytes b·8 .. +8 lie within out
         _mm_storel_epi64(out.as_mut_ptr().add(b * 8) as *mut __m128i, packed);
     }
@@ -286,6 +326,56 @@ mod tests {
                     shared_exponent(f32::from_bits(bits)),
                     "{bits:#x}"
                 );
+            }
+        }
+    }
+
+    /// The claim behind `nvfp4_group_scales`: the byte and `e` of the
+    /// scalar `block_scale` for every E4M3 byte's exact value (with g = 1),
+    /// the values around each, and maxima across the whole range under
+    /// several global scales.
+    #[test]
+    fn nvfp4_group_scales_match_scalar() {
+        if !has_encode_simd() {
+            return;
+        }
+        let mut exact = Vec::new(); // under g = 1
+        for c in 0u8..=0x7E {
+            let v = crate::quant::fp8::e4m3fn_to_f32(c) * 6.0;
+            for d in -2i32..=2 {
+                exact.push(f32::from_bits((v.to_bits() as i32 + d).max(0) as u32));
+            }
+        }
+        let mut sweep = vec![0.0f32];
+        for e in -149..=127 {
+            for m in [0u32, 0x10_0000, 0x1F_FFFF, 0x40_0001, 0x7F_FFFF] {
+                let bmax = f32::from_bits(((e + 127).max(0) as u32) << 23 | m);
+                if bmax.is_finite() {
+                    sweep.push(bmax);
+                }
+            }
+        }
+        let mut cases = vec![(1.0f32, exact)];
+        for g in [1.0f32, 2688.0, 0.37, 1e-30, 3e38, 2688.0 / 1e-30] {
+            cases.push((g, sweep.clone()));
+        }
+        for (g, bmaxes) in cases {
+            for chunk in bmaxes.chunks(8) {
+                let mut b = [0f32; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                let (mut code, mut e) = ([0u32; 8], [0f32; 8]);
+                // SAFETY: has_encode_simd() checked above; 8-lane arrays
+                unsafe {
+                    let (c, ev) =
+                        nvfp4_group_scales(_mm256_loadu_ps(b.as_ptr()), _mm256_set1_ps(g));
+                    _mm256_storeu_si256(code.as_mut_ptr() as *mut __m256i, c);
+                    _mm256_storeu_ps(e.as_mut_ptr(), ev);
+                }
+                for k in 0..8 {
+                    let (sb, es) = block_scale(b[k], g);
+                    assert_eq!(code[k], sb as u32, "bmax {:e} g {g:e}", b[k]);
+                    assert_eq!(e[k].to_bits(), es.to_bits(), "bmax {:e} g {g:e}", b[k]);
+                }
             }
         }
     }

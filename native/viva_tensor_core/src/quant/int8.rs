@@ -131,6 +131,58 @@ pub fn n_groups(shape: &[usize], g: Int8Granularity) -> Result<usize> {
 
 /// Quantizes `x` (row-major with `shape`) to int8.
 pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Quantized> {
+    if !simd_encode() {
+        return quantize_portable(x, shape, g);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Int8Granularity::PerBlock { block_size } = g {
+        if block_size > 0 && block_size.is_multiple_of(32) {
+            let n = numel(shape)?;
+            if x.len() != n {
+                return Err(TensorError::ShapeMismatch {
+                    expected: shape.to_vec(),
+                    got: vec![x.len()],
+                });
+            }
+            return super::encode_avx2_int8::quantize_blocks(x, block_size, encode_block_portable);
+        }
+    }
+    quantize_with(x, shape, g, true)
+}
+
+/// [`quantize`] through the portable code only (same result; used on CPUs
+/// without AVX2 and by the tests of the AVX2 kernels).
+pub(crate) fn quantize_portable(
+    x: &[f32],
+    shape: &[usize],
+    g: Int8Granularity,
+) -> Result<Int8Quantized> {
+    quantize_with(x, shape, g, false)
+}
+
+/// The portable encoding of one block into `q`, returning its scale
+/// (`absmax / 127`; a zero scale gives zero codes): the rule of the module
+/// doc, shared with the AVX2 block kernel's fallback.
+pub(crate) fn encode_block_portable(x: &[f32], q: &mut [i8]) -> f32 {
+    let s = absmax(x) / 127.0;
+    if s == 0.0 {
+        q.fill(0);
+    } else {
+        for (o, &v) in q.iter_mut().zip(x) {
+            *o = super::common::round_half_away(v / s).clamp(-127.0, 127.0) as i8;
+        }
+    }
+    s
+}
+
+/// [`quantize`] by the generic path: the group maxima, then the codes run by
+/// run (with the AVX2 element kernel when `simd`).
+fn quantize_with(
+    x: &[f32],
+    shape: &[usize],
+    g: Int8Granularity,
+    simd: bool,
+) -> Result<Int8Quantized> {
     let (grp, ng) = Grouping::new(shape, g)?;
     let n = numel(shape)?;
     if x.len() != n {
@@ -152,9 +204,9 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
     if par {
         q.par_chunks_mut(PAR_CHUNK)
             .enumerate()
-            .for_each(|(i, o)| encode_runs(x, &scales, &grp, i * PAR_CHUNK, o));
+            .for_each(|(i, o)| encode_runs(x, &scales, &grp, i * PAR_CHUNK, o, simd));
     } else {
-        encode_runs(x, &scales, &grp, 0, &mut q);
+        encode_runs(x, &scales, &grp, 0, &mut q, simd);
     }
     Ok(Int8Quantized { q, scales })
 }
@@ -283,17 +335,27 @@ fn simd_encode() -> bool {
 }
 
 /// `out[i] = clamp(round(x[start + i] / s), -127, 127)` with `s` the scale of
-/// element `start + i` (0 when `s` is 0), one scale lookup per run.
+/// element `start + i` (0 when `s` is 0), one scale lookup per run; runs of
+/// at least [`SIMD_MIN_RUN`] values through the AVX2 element kernel when
+/// `simd` (which the caller sets only where [`simd_encode`] holds).
 #[inline(always)]
-fn encode_runs(x: &[f32], scales: &[f32], grp: &Grouping, start: usize, out: &mut [i8]) {
+fn encode_runs(
+    x: &[f32],
+    scales: &[f32],
+    grp: &Grouping,
+    start: usize,
+    out: &mut [i8],
+    simd: bool,
+) {
     for_each_run(grp, start, start + out.len(), |pos, stop, g| {
         let s = scales[g];
         let dst = &mut out[pos - start..stop - start];
         if s == 0.0 {
             dst.fill(0);
-        } else if SIMD_MIN_RUN <= dst.len() && simd_encode() {
+        } else if SIMD_MIN_RUN <= dst.len() && simd {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: simd_encode() checked the CPU's AVX2, FMA and F16C
+            // SAFETY: `simd` is set only where simd_encode() verified the
+            // CPU's AVX2, FMA and F16C
             unsafe {
                 super::encode_avx2_dense::int8_run(&x[pos..stop], s, dst)
             }

@@ -65,6 +65,8 @@ mod encode_avx2_dense;
 #[cfg(target_arch = "x86_64")]
 mod encode_avx2_fp4;
 #[cfg(target_arch = "x86_64")]
+mod encode_avx2_int8;
+#[cfg(target_arch = "x86_64")]
 mod encode_avx2_nf4;
 pub mod float16;
 pub mod fp8;
