@@ -315,6 +315,51 @@ mod tests {
         check_same(&x, 160);
     }
 
+    /// Channels of axis `axis` of `shape` through `int8::quantize` (the
+    /// block kernel when they are contiguous) against the portable path.
+    fn check_channels_same(x: &[f32], shape: &[usize], axis: usize) {
+        let g = Int8Granularity::PerChannel { axis };
+        let fast = int8::quantize(x, shape, g).unwrap();
+        let slow = int8::quantize_portable(x, shape, g).unwrap();
+        assert_eq!(fast.q, slow.q, "codes, {shape:?} axis {axis}");
+        let bits = |s: &[f32]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast.scales), bits(&slow.scales), "scales");
+    }
+
+    #[test]
+    fn contiguous_channels_match_portable() {
+        let mut x = edge_blocks();
+        x.extend(x.clone().iter().map(|v| v * 0.375));
+        x.truncate(x.len() / 128 * 128);
+        let n = x.len();
+        // rows of 32 and 64 (the kernel), of 16 (not a multiple of 32: the
+        // generic path), a leading size-1 axis, and a non-contiguous axis
+        for (shape, axis) in [
+            (vec![n / 32, 32], 0),
+            (vec![n / 64, 64], 0),
+            (vec![n / 16, 16], 0),
+            (vec![1, n / 64, 64], 1),
+            (vec![1, 1, n / 32, 32], 2),
+            (vec![2, n / 64, 32], 1),
+            (vec![n / 32, 32], 1),
+        ] {
+            check_channels_same(&x, &shape, axis);
+        }
+        let big: Vec<f32> = (0..2 * PAR_MIN_ELEMS)
+            .map(|i| (((i as u64 * 2654435761) % 20011) as f32 - 10000.0) / 7.0)
+            .collect();
+        check_channels_same(&big, &[big.len() / 4096, 4096], 0);
+        let mut bad = big.clone();
+        bad[70_000] = f32::NAN;
+        bad[90_000] = f32::INFINITY;
+        let e = int8::quantize(
+            &bad,
+            &[bad.len() / 4096, 4096],
+            Int8Granularity::PerChannel { axis: 0 },
+        );
+        assert!(e.unwrap_err().to_string().contains("index 70000"));
+    }
+
     proptest! {
         #[test]
         fn random_blocks_match_portable(

@@ -135,7 +135,7 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
         return quantize_portable(x, shape, g);
     }
     #[cfg(target_arch = "x86_64")]
-    if let Int8Granularity::PerBlock { block_size } = g {
+    if let Some(block_size) = contiguous_groups(shape, g)? {
         if block_size > 0 && block_size.is_multiple_of(32) {
             let n = numel(shape)?;
             if x.len() != n {
@@ -148,6 +148,25 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
         }
     }
     quantize_with(x, shape, g, true)
+}
+
+/// The group length when every group is one run of consecutive elements in
+/// flat order, in order: blocks, and channels of an axis with nothing but
+/// size-1 dimensions before it (axis 0 of a weight `[out, in]`: one scale
+/// per row), which are then blocks of `product(shape[axis + 1..])`. Those
+/// go through the block kernel, which reads each group once while it is in
+/// cache, instead of one pass for the maxima and another for the codes.
+/// `None` for other groupings; errors as [`n_groups`].
+#[cfg(target_arch = "x86_64")]
+fn contiguous_groups(shape: &[usize], g: Int8Granularity) -> Result<Option<usize>> {
+    let (grp, _) = Grouping::new(shape, g)?;
+    Ok(match g {
+        Int8Granularity::PerBlock { block_size } => Some(block_size),
+        Int8Granularity::PerChannel { axis } if shape[..axis].iter().all(|&d| d == 1) => {
+            Some(grp.inner)
+        }
+        _ => None,
+    })
 }
 
 /// [`quantize`] through the portable code only (same result; used on CPUs
