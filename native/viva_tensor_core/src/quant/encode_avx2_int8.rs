@@ -60,7 +60,11 @@ pub fn quantize_blocks(
     let n = x.len();
     let mut q: Vec<i8> = crate::alloc::zeroed_vec(n);
     let mut scales = vec![0f32; n.div_ceil(block)];
-    let per_task = (BLOCK_TASK_ELEMS / block).max(1);
+    // whole groups of 8 per task: a task of fewer blocks (large blocks, such
+    // as rows of 4096) would leave them all to the portable tail
+    let per_task = (BLOCK_TASK_ELEMS / block)
+        .max(GROUP)
+        .next_multiple_of(GROUP);
     let task = |(t, (q, s)): (usize, (&mut [i8], &mut [f32]))| -> bool {
         let start = t * per_task * block;
         let xs = &x[start..start + q.len()];
