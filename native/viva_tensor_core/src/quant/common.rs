@@ -13,8 +13,26 @@ pub const PAR_MIN_ELEMS: usize = 1 << 16;
 /// Elements per task of the element-wise parallel passes (64 KiB of f32).
 pub const PAR_CHUNK: usize = 1 << 14;
 
-/// Blocks per task in [`encode_blocks`].
+/// Blocks per task in [`encode_blocks`] and [`decode_blocks`].
 const BLOCKS_PER_TASK: usize = 512;
+
+/// Values per task of [`encode_runs_checked_side`] (64 KiB of f32), rounded
+/// to whole tasks of [`KERNEL_GROUP_BLOCKS`] blocks.
+const ENCODE_TASK_ELEMS: usize = PAR_CHUNK;
+
+/// The AVX2 encoders work on groups of this many blocks and hand a shorter
+/// remainder to the portable per-block code, so tasks hold whole groups.
+const KERNEL_GROUP_BLOCKS: usize = 8;
+
+/// Blocks per task of [`encode_runs_checked_side`] for blocks of `block`
+/// values: about [`ENCODE_TASK_ELEMS`] values, and whole kernel groups even
+/// when blocks are large (rows of 4096 would otherwise make tasks of 4
+/// blocks, all of which would fall to the portable remainder).
+fn encode_blocks_per_task(block: usize) -> usize {
+    (ENCODE_TASK_ELEMS / block.max(1))
+        .max(KERNEL_GROUP_BLOCKS)
+        .next_multiple_of(KERNEL_GROUP_BLOCKS)
+}
 
 /// Fails with [`TensorError::NonFinite`] naming the first NaN or infinity.
 ///
@@ -99,10 +117,11 @@ where
 }
 
 /// Encodes `x` with a kernel that checks finiteness as it goes: `run(xs,
-/// out)` encodes the whole blocks `xs` (a multiple of `block` values, at most
-/// `BLOCKS_PER_TASK` blocks) into `out` and returns `false` if it met a NaN or
-/// infinity. The last partial block is zero-padded into a scratch run of one
-/// block. Runs are encoded in parallel from [`PAR_MIN_ELEMS`] elements; each
+/// out)` encodes the whole blocks `xs` (a multiple of `block` values; a task
+/// of about [`ENCODE_TASK_ELEMS`] values, in whole groups of
+/// [`KERNEL_GROUP_BLOCKS`] blocks) into `out` and returns `false` if it met
+/// a NaN or infinity. The last partial block is zero-padded into a scratch
+/// run of one block. Runs are encoded in parallel from [`PAR_MIN_ELEMS`] elements; each
 /// block's bytes depend only on its values, so the result is identical to the
 /// serial one.
 ///
@@ -119,34 +138,40 @@ pub fn encode_runs_checked<F>(
 where
     F: Fn(&[f32], &mut [u8]) -> bool + Sync,
 {
-    encode_runs_checked_side::<(), _>(x, block, bytes_per_block, |xs, o, _| run(xs, o))
+    encode_runs_checked_side::<u8, (), _>(x, block, bytes_per_block, |xs, o, _| run(xs, o))
         .map(|(out, _)| out)
 }
 
 /// [`encode_runs_checked`] for formats that also return one side value per
-/// block (NF4's absmax, NVFP4's scale byte): `run(xs, out, side)` fills
-/// `side[i]` for block `i` of the run. Same parallel split, padding and
-/// error as [`encode_runs_checked`] (which is this with `S = ()`).
-pub fn encode_runs_checked_side<S, F>(
+/// block (NF4's absmax, NVFP4's scale byte, int8's scale) or whose output
+/// elements are not bytes (int8's `i8` codes): `run(xs, out, side)` writes
+/// `out_per_block` elements of `T` and fills `side[i]` for block `i` of the
+/// run. Same parallel split, padding and error as [`encode_runs_checked`]
+/// (which is this with `T = u8`, `S = ()`). The output holds
+/// `n_blocks · out_per_block` elements, the padding of the last block
+/// included.
+pub fn encode_runs_checked_side<T, S, F>(
     x: &[f32],
     block: usize,
-    bytes_per_block: usize,
+    out_per_block: usize,
     run: F,
-) -> Result<(Vec<u8>, Vec<S>)>
+) -> Result<(Vec<T>, Vec<S>)>
 where
+    T: bytemuck::Zeroable + Copy + Send,
     S: Copy + Default + Send,
-    F: Fn(&[f32], &mut [u8], &mut [S]) -> bool + Sync,
+    F: Fn(&[f32], &mut [T], &mut [S]) -> bool + Sync,
 {
     let nb = n_blocks(x.len(), block);
     // fresh pages with huge-page advice: fewer first-touch faults
-    let mut out: Vec<u8> = crate::alloc::zeroed_vec(nb * bytes_per_block);
+    let mut out: Vec<T> = crate::alloc::zeroed_vec(nb * out_per_block);
     let mut side = vec![S::default(); nb];
-    let per_task = BLOCKS_PER_TASK * block;
-    let task = |(t, (o, s)): (usize, (&mut [u8], &mut [S]))| -> bool {
+    let blocks_per_task = encode_blocks_per_task(block);
+    let per_task = blocks_per_task * block;
+    let task = |(t, (o, s)): (usize, (&mut [T], &mut [S]))| -> bool {
         let start = t * per_task;
         let xs = &x[start..(start + per_task).min(x.len())];
         let whole = xs.len() / block;
-        let (o_whole, o_tail) = o.split_at_mut(whole * bytes_per_block);
+        let (o_whole, o_tail) = o.split_at_mut(whole * out_per_block);
         let (s_whole, s_tail) = s.split_at_mut(whole);
         let mut ok = run(&xs[..whole * block], o_whole, s_whole);
         if whole * block < xs.len() {
@@ -156,16 +181,16 @@ where
         }
         ok
     };
-    let chunk = (BLOCKS_PER_TASK * bytes_per_block).max(1);
+    let chunk = (blocks_per_task * out_per_block).max(1);
     let ok = if x.len() >= PAR_MIN_ELEMS {
         out.par_chunks_mut(chunk)
-            .zip(side.par_chunks_mut(BLOCKS_PER_TASK))
+            .zip(side.par_chunks_mut(blocks_per_task))
             .enumerate()
             .map(task)
             .reduce(|| true, |a, b| a & b)
     } else {
         out.chunks_mut(chunk)
-            .zip(side.chunks_mut(BLOCKS_PER_TASK))
+            .zip(side.chunks_mut(blocks_per_task))
             .enumerate()
             .map(task)
             .fold(true, |a, b| a & b)
@@ -259,7 +284,25 @@ pub fn check_side_len(what: &str, got: usize, want: usize) -> Result<()> {
 /// not, because of NaN semantics).
 #[inline]
 pub fn absmax(x: &[f32]) -> f32 {
-    f32::from_bits(x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF)))
+    f32::from_bits(abs_bits_max(x))
+}
+
+/// Largest `|x|` bit pattern of `x` (0 when empty), by the portable integer
+/// fold of [`absmax`].
+#[inline]
+fn abs_bits_max(x: &[f32]) -> u32 {
+    x.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF))
+}
+
+/// The kernel for [`tensor_abs_bits_max`]'s chunks on this CPU: the AVX2
+/// one where the CPU has it, else the portable fold (the same value).
+fn abs_bits_max_kernel() -> fn(&[f32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if super::encode_avx2::has_encode_simd() {
+        // SAFETY: the CPU supports AVX2, FMA and F16C (checked just above)
+        return |c| unsafe { super::encode_avx2_dense::abs_bits_max_run(c) };
+    }
+    abs_bits_max
 }
 
 /// Largest |x| of a whole tensor, in parallel from
@@ -273,16 +316,7 @@ pub fn tensor_absmax(x: &[f32]) -> f32 {
 /// gives both the maximum and the finiteness check. Parallel from
 /// [`PAR_MIN_ELEMS`] elements (an integer maximum, so any order agrees).
 pub fn tensor_abs_bits_max(x: &[f32]) -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    let simd = super::encode_avx2::has_encode_simd();
-    let bits = |c: &[f32]| {
-        #[cfg(target_arch = "x86_64")]
-        if simd {
-            // SAFETY: the CPU supports AVX2, FMA and F16C (checked above)
-            return unsafe { super::encode_avx2_dense::abs_bits_max_run(c) };
-        }
-        c.iter().fold(0u32, |m, v| m.max(v.to_bits() & 0x7FFF_FFFF))
-    };
+    let bits = abs_bits_max_kernel();
     if x.len() >= PAR_MIN_ELEMS {
         x.par_chunks(PAR_CHUNK).map(bits).reduce(|| 0, u32::max)
     } else {

@@ -26,6 +26,44 @@ use std::arch::x86_64::*;
 /// The exponent field of an f32: `|x|` bits at or above it are NaN or ±inf.
 pub(super) const EXP_BITS: u32 = 0x7F80_0000;
 
+/// How far ahead of the value being read the encoders ask for input lines.
+///
+/// Why: the encoders are compute-heavy enough that the hardware prefetchers
+/// alone left the core waiting on memory between bursts of arithmetic (on
+/// the development machine, an AMD EPYC Zen 1, an NF4 pass over a 64 MiB
+/// input ran at 1.7 GB/s single-threaded with them alone and 2.4 GB/s with
+/// this prefetch; 3.3 → 3.9 GB/s on two threads). 4 KiB ahead measured as
+/// well as 2 to 16 KiB and better than 1 KiB.
+const PREFETCH_AHEAD_BYTES: usize = 4096;
+
+/// Asks the cache for the input lines [`PREFETCH_AHEAD_BYTES`] past the
+/// `values` f32s at `p`: called once for each stretch of input as it is
+/// first read, so the lines a kernel is about to read are on their way.
+///
+/// Safe for any `p`: a prefetch is a hint that never faults, and the
+/// addresses are formed with `wrapping_add`, so running past the end of the
+/// input is neither an error nor undefined behaviour.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn prefetch_ahead(p: *const f32, values: usize) {
+    let ahead = p.cast::<i8>().wrapping_add(PREFETCH_AHEAD_BYTES);
+    // one request per 64-byte line (a stretch of 64 bytes not aligned to a
+    // line touches two lines, and the next stretch's first request covers
+    // the second)
+    for off in (0..values * 4).step_by(64) {
+        _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(off));
+    }
+}
+
+/// [`load32`] of input read for the first time: also asks for the lines
+/// [`PREFETCH_AHEAD_BYTES`] ahead ([`prefetch_ahead`]).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn load32_ahead(p: *const f32) -> [__m256; 4] {
+    prefetch_ahead(p, 32);
+    load32(p)
+}
+
 /// 32 values at `p` as four vectors of 8.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
@@ -113,7 +151,7 @@ pub(super) unsafe fn group_reduce(
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn group_abs_bits_max(p: *const f32) -> __m256i {
     let m = std::array::from_fn(|b| {
-        let v = load32(p.add(b * 32));
+        let v = load32_ahead(p.add(b * 32));
         _mm256_max_epu32(
             _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
             _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
@@ -181,9 +219,9 @@ pub(super) unsafe fn round_half_away_i32(q: __m256) -> __m256i {
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn q8_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     use super::ggml_q8_0::quantize_block;
-    for_groups(x, out, 34, quantize_block, |p, out| {
+    for_groups(x, out, 34, quantize_block, |p, amax, out| {
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
-        let amax = _mm256_castsi256_ps(group_abs_bits_max(p));
+        let amax = _mm256_castsi256_ps(amax);
         if group_scales(div_by(amax, 127.0), &mut d16, &mut id) {
             // 1 / d overflowed: the portable encoder's NaN handling
             group_portable(p, out, 34, quantize_block);
@@ -301,8 +339,7 @@ pub unsafe fn q4_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     use super::ggml_q4_0::encode_block;
     let bias = _mm256_set1_ps(8.5);
     let fifteen = _mm256_set1_epi32(15);
-    for_groups(x, out, 18, encode_block, |p, out| {
-        let amax = group_abs_bits_max(p);
+    for_groups(x, out, 18, encode_block, |p, amax, out| {
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
         if group_scales(div_by(group_signed_max(p, amax), -8.0), &mut d16, &mut id) {
             // 1 / d overflowed: the portable encoder's NaN handling
@@ -340,9 +377,11 @@ unsafe fn group_portable(
     }
 }
 
-/// Runs the group kernel `group(p, out)` over the whole groups of 8 blocks of
-/// a run and the portable `block` encoder over the rest, with the
+/// Runs the group kernel `group(p, amax, out)` over the whole groups of 8
+/// blocks of a run and the portable `block` encoder over the rest, with the
 /// finiteness check; returns `false` if a NaN or an infinity was seen.
+/// `amax` is the group's [`group_abs_bits_max`] (all finite), computed once
+/// for the check and handed on, so the kernels do not reduce it again.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn for_groups(
@@ -350,7 +389,7 @@ unsafe fn for_groups(
     out: &mut [u8],
     bytes: usize,
     block: fn(&[f32], &mut [u8]),
-    group: impl Fn(*const f32, &mut [u8]),
+    group: impl Fn(*const f32, __m256i, &mut [u8]),
 ) -> bool {
     let nb = x.len() / 32;
     assert!(x.len() == nb * 32 && out.len() == nb * bytes);
@@ -362,8 +401,9 @@ unsafe fn for_groups(
         let o = &mut out[g * bytes..(g + n) * bytes];
         if n == GROUP {
             // SAFETY: blocks g..g+8 are in bounds (asserted above)
-            if all_finite(group_abs_bits_max(p)) {
-                group(p, o);
+            let amax = group_abs_bits_max(p);
+            if all_finite(amax) {
+                group(p, amax, o);
             } else {
                 finite = false;
             }
@@ -395,7 +435,7 @@ pub unsafe fn q4_1_blocks(x: &[f32], out: &mut [u8]) -> bool {
     use super::ggml_q4_1::encode_block;
     let half = _mm256_set1_ps(0.5);
     let fifteen = _mm256_set1_epi32(15);
-    for_groups(x, out, 20, encode_block, |p, out| {
+    for_groups(x, out, 20, encode_block, |p, _amax, out| {
         let ext: [(__m256i, __m256i); GROUP] = std::array::from_fn(|b| {
             let v = load32(p.add(b * 32));
             let mx = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
@@ -461,8 +501,7 @@ pub unsafe fn q4_1_blocks(x: &[f32], out: &mut [u8]) -> bool {
 pub unsafe fn q5_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     use super::ggml_q5_0::encode_block;
     let low4 = _mm256_set1_epi32(0x0F);
-    for_groups(x, out, 22, encode_block, |p, out| {
-        let amax = group_abs_bits_max(p);
+    for_groups(x, out, 22, encode_block, |p, amax, out| {
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
         if group_scales(div_by(group_signed_max(p, amax), -16.0), &mut d16, &mut id) {
             group_portable(p, out, 22, encode_block);

@@ -11,6 +11,7 @@
 
 use std::arch::x86_64::*;
 
+use super::encode_avx2::prefetch_ahead;
 use super::fp8::{self, E4M3FN_MAX, E5M2_MAX};
 use super::fp8_scaled::Fp8Kind;
 
@@ -46,6 +47,7 @@ pub unsafe fn int8_run(x: &[f32], s: f32, out: &mut [i8]) {
     let half = _mm256_set1_ps(0.499_999_97);
     let whole = x.len() / 32 * 32;
     for i in (0..whole).step_by(32) {
+        prefetch_ahead(x.as_ptr().add(i), 32);
         let q = std::array::from_fn(|c| {
             // SAFETY: i + 32 <= whole <= x.len()
             let v = _mm256_loadu_ps(x.as_ptr().add(i + 8 * c));
@@ -153,6 +155,7 @@ unsafe fn fp8_run_as<const MBITS: i32, const BIAS: i32>(
     let abs = _mm256_set1_epi32(0x7FFF_FFFF);
     let whole = x.len() / 32 * 32;
     for i in (0..whole).step_by(32) {
+        prefetch_ahead(x.as_ptr().add(i), 32);
         let q = std::array::from_fn(|c| {
             // SAFETY: i + 32 <= whole <= x.len()
             let y = _mm256_castps_si256(_mm256_div_ps(
@@ -182,12 +185,12 @@ unsafe fn fp8_run_as<const MBITS: i32, const BIAS: i32>(
 /// The CPU must support AVX2, FMA and F16C.
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn abs_bits_max_run(x: &[f32]) -> u32 {
-    use super::encode_avx2::{abs_bits, hmax_epu32, load32};
+    use super::encode_avx2::{abs_bits, hmax_epu32, load32_ahead};
     let mut m = [_mm256_setzero_si256(); 4];
     let whole = x.len() / 32 * 32;
     for i in (0..whole).step_by(32) {
         // SAFETY: i + 32 <= whole <= x.len()
-        let v = load32(x.as_ptr().add(i));
+        let v = load32_ahead(x.as_ptr().add(i));
         for (mc, vc) in m.iter_mut().zip(v) {
             *mc = _mm256_max_epu32(*mc, abs_bits(vc));
         }
@@ -213,6 +216,7 @@ pub unsafe fn half_run(x: &[f32], bf16: bool, out: &mut [u8]) -> bool {
     let mut seen = _mm256_setzero_si256();
     let whole = x.len() / 16 * 16;
     for i in (0..whole).step_by(16) {
+        prefetch_ahead(x.as_ptr().add(i), 16);
         // SAFETY: i + 16 <= whole <= x.len(); out[2i..2i + 32] is in bounds
         let v0 = _mm256_loadu_si256(x.as_ptr().add(i) as *const __m256i);
         let v1 = _mm256_loadu_si256(x.as_ptr().add(i + 8) as *const __m256i);

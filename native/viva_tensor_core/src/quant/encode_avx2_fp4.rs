@@ -39,7 +39,7 @@ use std::arch::x86_64::*;
 
 use super::encode_avx2::{
     abs_bits, abs_bits_max, all_finite, group_abs_bits_max, group_reduce, hmax_epu32, load32,
-    pack_nibbles, EXP_BITS, GROUP,
+    pack_nibbles, prefetch_ahead, EXP_BITS, GROUP,
 };
 use super::encode_avx2_dense::minifloat_code;
 use super::mxfp4::{e8m0_to_f32_half, shared_exponent};
@@ -228,6 +228,7 @@ pub unsafe fn nvfp4_blocks(x: &[f32], g: f32, out: &mut [u8], scales: &mut [u8])
         let amax = group_reduce(
             std::array::from_fn(|k| {
                 let q = p.add(k * 16);
+                prefetch_ahead(q, 16);
                 _mm256_max_epu32(
                     abs_bits(_mm256_loadu_ps(q)),
                     abs_bits(_mm256_loadu_ps(q.add(8))),

@@ -25,25 +25,22 @@
 
 use std::arch::x86_64::*;
 
-use rayon::prelude::*;
-
-use super::common::{check_finite, PAR_MIN_ELEMS};
+use super::common::encode_runs_checked_side;
 use super::encode_avx2::{
-    abs_bits, all_finite, div_by, group_reduce, has_encode_simd, load32, pack_i8,
+    abs_bits, all_finite, div_by, group_reduce, has_encode_simd, load32, load32_ahead, pack_i8,
     round_half_away_i32, GROUP,
 };
 use super::int8::Int8Quantized;
-use crate::{Result, TensorError};
-
-/// Values per parallel task of [`quantize_blocks`] (64 KiB of f32).
-const BLOCK_TASK_ELEMS: usize = 1 << 14;
+use crate::Result;
+#[cfg(doc)]
+use crate::TensorError;
 
 /// Per-block int8 with `block_size` a multiple of 32 through the AVX2 block
 /// kernel: one read of `x` for the maxima, the scales and the codes, in
-/// parallel over runs of whole blocks from [`PAR_MIN_ELEMS`] values (each
+/// parallel over runs of whole blocks ([`encode_runs_checked_side`]; each
 /// block depends only on its values, so the result is the serial one). The
-/// last, partial block goes through `portable_block` (the portable block
-/// encoder, which returns the block's scale).
+/// last, partial block is zero-padded, which changes neither its scale (the
+/// largest `|x|`) nor its codes, and the padding's codes are dropped.
 ///
 /// Errors: [`TensorError::NonFinite`] naming the first NaN or infinity.
 ///
@@ -57,55 +54,12 @@ pub fn quantize_blocks(
     portable_block: fn(&[f32], &mut [i8]) -> f32,
 ) -> Result<Int8Quantized> {
     assert!(has_encode_simd() && block > 0 && block.is_multiple_of(32));
-    let n = x.len();
-    let mut q: Vec<i8> = crate::alloc::zeroed_vec(n);
-    let mut scales = vec![0f32; n.div_ceil(block)];
-    // whole groups of 8 per task: a task of fewer blocks (large blocks, such
-    // as rows of 4096) would leave them all to the portable tail
-    let per_task = (BLOCK_TASK_ELEMS / block)
-        .max(GROUP)
-        .next_multiple_of(GROUP);
-    let task = |(t, (q, s)): (usize, (&mut [i8], &mut [f32]))| -> bool {
-        let start = t * per_task * block;
-        let xs = &x[start..start + q.len()];
-        let whole = xs.len() / block;
-        let (q_whole, q_tail) = q.split_at_mut(whole * block);
+    let (mut q, scales) = encode_runs_checked_side(x, block, block, |xs, q, s| {
         // SAFETY: the CPU supports AVX2, FMA and F16C (asserted above)
-        let ok = unsafe {
-            int8_blocks(
-                &xs[..whole * block],
-                block,
-                q_whole,
-                &mut s[..whole],
-                portable_block,
-            )
-        };
-        if q_tail.is_empty() {
-            return ok;
-        }
-        let tail = &xs[whole * block..];
-        s[whole] = portable_block(tail, q_tail);
-        ok && tail.iter().all(|v| v.is_finite())
-    };
-    let ok = if n >= PAR_MIN_ELEMS {
-        q.par_chunks_mut(per_task * block)
-            .zip(scales.par_chunks_mut(per_task))
-            .enumerate()
-            .map(task)
-            .reduce(|| true, |a, b| a & b)
-    } else {
-        q.chunks_mut(per_task * block)
-            .zip(scales.chunks_mut(per_task))
-            .enumerate()
-            .map(task)
-            .fold(true, |a, b| a & b)
-    };
-    if !ok {
-        check_finite(x)?;
-        return Err(TensorError::Internal(
-            "int8 block kernel reported a non-finite input that check_finite did not find".into(),
-        ));
-    }
+        unsafe { int8_blocks(xs, block, q, s, portable_block) }
+    })?;
+    q.truncate(x.len());
+    q.shrink_to_fit();
     Ok(Int8Quantized { q, scales })
 }
 
@@ -141,7 +95,7 @@ unsafe fn int8_blocks(
                 let pb = p.add(b * block);
                 let mut m = _mm256_setzero_si256();
                 for c in (0..block).step_by(32) {
-                    let v = load32(pb.add(c));
+                    let v = load32_ahead(pb.add(c));
                     m = _mm256_max_epu32(
                         m,
                         _mm256_max_epu32(

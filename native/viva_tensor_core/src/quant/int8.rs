@@ -131,23 +131,30 @@ pub fn n_groups(shape: &[usize], g: Int8Granularity) -> Result<usize> {
 
 /// Quantizes `x` (row-major with `shape`) to int8.
 pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Quantized> {
-    if !simd_encode() {
-        return quantize_portable(x, shape, g);
-    }
+    let (grp, ng) = checked_grouping(x, shape, g)?;
+    let simd = simd_encode();
     #[cfg(target_arch = "x86_64")]
-    if let Some(block_size) = contiguous_groups(shape, g)? {
-        if block_size > 0 && block_size.is_multiple_of(32) {
-            let n = numel(shape)?;
-            if x.len() != n {
-                return Err(TensorError::ShapeMismatch {
-                    expected: shape.to_vec(),
-                    got: vec![x.len()],
-                });
+    if simd {
+        if let Some(block) = contiguous_groups(shape, g, &grp) {
+            if block > 0 && block.is_multiple_of(32) {
+                return super::encode_avx2_int8::quantize_blocks(x, block, encode_block_portable);
             }
-            return super::encode_avx2_int8::quantize_blocks(x, block_size, encode_block_portable);
         }
     }
-    quantize_with(x, shape, g, true)
+    quantize_grouped(x, &grp, ng, simd)
+}
+
+/// The grouping of `shape` under `g` and its group count, after checking
+/// that `x` holds `numel(shape)` values. Errors: as [`quantize`].
+fn checked_grouping(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<(Grouping, usize)> {
+    let grouping = Grouping::new(shape, g)?;
+    if x.len() != numel(shape)? {
+        return Err(TensorError::ShapeMismatch {
+            expected: shape.to_vec(),
+            got: vec![x.len()],
+        });
+    }
+    Ok(grouping)
 }
 
 /// The group length when every group is one run of consecutive elements in
@@ -156,27 +163,29 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
 /// per row), which are then blocks of `product(shape[axis + 1..])`. Those
 /// go through the block kernel, which reads each group once while it is in
 /// cache, instead of one pass for the maxima and another for the codes.
-/// `None` for other groupings; errors as [`n_groups`].
+/// `None` for other groupings. `grp` is the grouping of `shape` under `g`.
 #[cfg(target_arch = "x86_64")]
-fn contiguous_groups(shape: &[usize], g: Int8Granularity) -> Result<Option<usize>> {
-    let (grp, _) = Grouping::new(shape, g)?;
-    Ok(match g {
+fn contiguous_groups(shape: &[usize], g: Int8Granularity, grp: &Grouping) -> Option<usize> {
+    match g {
         Int8Granularity::PerBlock { block_size } => Some(block_size),
         Int8Granularity::PerChannel { axis } if shape[..axis].iter().all(|&d| d == 1) => {
             Some(grp.inner)
         }
         _ => None,
-    })
+    }
 }
 
-/// [`quantize`] through the portable code only (same result; used on CPUs
-/// without AVX2 and by the tests of the AVX2 kernels).
+/// [`quantize`] through the portable code only (the same result, which the
+/// tests of the AVX2 kernels compare with; [`quantize`] takes this path on
+/// CPUs without AVX2).
+#[cfg(test)]
 pub(crate) fn quantize_portable(
     x: &[f32],
     shape: &[usize],
     g: Int8Granularity,
 ) -> Result<Int8Quantized> {
-    quantize_with(x, shape, g, false)
+    let (grp, ng) = checked_grouping(x, shape, g)?;
+    quantize_grouped(x, &grp, ng, false)
 }
 
 /// The portable encoding of one block into `q`, returning its scale
@@ -196,22 +205,10 @@ pub(crate) fn encode_block_portable(x: &[f32], q: &mut [i8]) -> f32 {
 
 /// [`quantize`] by the generic path: the group maxima, then the codes run by
 /// run (with the AVX2 element kernel when `simd`).
-fn quantize_with(
-    x: &[f32],
-    shape: &[usize],
-    g: Int8Granularity,
-    simd: bool,
-) -> Result<Int8Quantized> {
-    let (grp, ng) = Grouping::new(shape, g)?;
-    let n = numel(shape)?;
-    if x.len() != n {
-        return Err(TensorError::ShapeMismatch {
-            expected: shape.to_vec(),
-            got: vec![x.len()],
-        });
-    }
+fn quantize_grouped(x: &[f32], grp: &Grouping, ng: usize, simd: bool) -> Result<Int8Quantized> {
+    let n = x.len();
     let par = n >= PAR_MIN_ELEMS;
-    let amax = group_absmax(x, &grp, ng, par);
+    let amax = group_absmax(x, grp, ng, par);
     // the maxima are taken over |x| bit patterns, so a NaN or an infinity
     // anywhere makes its group's maximum non-finite: one read of x checks
     // and scales at once
@@ -223,9 +220,9 @@ fn quantize_with(
     if par {
         q.par_chunks_mut(PAR_CHUNK)
             .enumerate()
-            .for_each(|(i, o)| encode_runs(x, &scales, &grp, i * PAR_CHUNK, o, simd));
+            .for_each(|(i, o)| encode_runs(x, &scales, grp, i * PAR_CHUNK, o, simd));
     } else {
-        encode_runs(x, &scales, &grp, 0, &mut q, simd);
+        encode_runs(x, &scales, grp, 0, &mut q, simd);
     }
     Ok(Int8Quantized { q, scales })
 }
