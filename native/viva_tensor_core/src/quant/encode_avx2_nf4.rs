@@ -60,10 +60,9 @@ struct MidpointSearch {
     step2: __m256,
     /// `[m_1, m_5, m_9, m_13]`, step 3 (bit 1), indexed by bits 3..2.
     step3: __m256,
-    /// `[m_0, m_2, m_4, m_6]` and `[m_8, m_10, m_12, m_14]`, step 4 (bit 0),
-    /// indexed by bits 2..1 and chosen between by bit 3.
-    step4_low: __m256,
-    step4_high: __m256,
+    /// `[m_0, m_2, .., m_14]`, step 4 (bit 0), indexed by bits 3..1 (one
+    /// cross-lane `vpermps`).
+    step4: __m256,
 }
 
 impl MidpointSearch {
@@ -76,8 +75,7 @@ impl MidpointSearch {
             m7: _mm256_set1_ps(m[7]),
             step2: quad(m[3], m[11], m[3], m[11]),
             step3: quad(m[1], m[5], m[9], m[13]),
-            step4_low: quad(m[0], m[2], m[4], m[6]),
-            step4_high: quad(m[8], m[10], m[12], m[14]),
+            step4: _mm256_setr_ps(m[0], m[2], m[4], m[6], m[8], m[10], m[12], m[14]),
         }
     }
 
@@ -91,18 +89,12 @@ impl MidpointSearch {
         let below = |thr: __m256| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(thr, s));
         let append =
             |code: __m256i, thr: __m256| _mm256_sub_epi32(_mm256_add_epi32(code, code), below(thr));
-        let high = below(self.m7);
-        let code = _mm256_srli_epi32::<31>(high);
-        // vpermilps reads the low 2 bits of each lane's index: the code so
-        // far names the next midpoint
+        let code = _mm256_srli_epi32::<31>(below(self.m7));
+        // vpermilps reads the low 2 bits of each lane's index, vpermps the
+        // low 3: the code so far names the next midpoint
         let code = append(code, _mm256_permutevar_ps(self.step2, code));
         let code = append(code, _mm256_permutevar_ps(self.step3, code));
-        let thr = _mm256_blendv_ps(
-            _mm256_permutevar_ps(self.step4_low, code),
-            _mm256_permutevar_ps(self.step4_high, code),
-            _mm256_castsi256_ps(high),
-        );
-        append(code, thr)
+        append(code, _mm256_permutevar8x32_ps(self.step4, code))
     }
 }
 

@@ -238,8 +238,12 @@ pub fn check_block_size2(block_size2: usize) -> Result<()> {
 #[inline]
 fn grid_index(d: f32, inv: f32) -> usize {
     let v = (d * inv).clamp(-1.0, 1.0);
-    // v in [-1, 1] puts t in 0..=65535, so the cast is exact
-    ((((v + 1.0) * 0.5) * 65535.0) + 0.5).trunc() as usize
+    // v in [-1, 1] puts the sum in [0.5, 65535.5], where the cast truncates
+    // as the reference's trunc does (a NaN, a zero d times the infinite
+    // reciprocal of a subnormal absmax2, casts to 0 as trunc(NaN) would),
+    // without
+    // the libm truncf call that baseline x86-64 makes of `trunc`
+    (((v + 1.0) * 0.5) * 65535.0 + 0.5) as usize
 }
 
 /// The dynamic-map index of grid point `t`: the number of midpoints strictly
