@@ -145,18 +145,48 @@ pub(super) unsafe fn group_reduce(
     )
 }
 
+/// Lane-wise maximum of the `|x|` bit patterns of the `block` values at `p`
+/// (their maximum is the block's absmax, and at or above `0x7F80_0000`
+/// exactly when the block holds a NaN or an infinity).
+///
+/// This is the first read of the block's input, so it also prefetches
+/// ([`load32_ahead`]).
+///
+/// # Safety
+/// AVX2; `p .. p + block` readable, `block` a multiple of 32.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn block_abs_bits_max(p: *const f32, block: usize) -> __m256i {
+    let mut m = _mm256_setzero_si256();
+    for c in (0..block).step_by(32) {
+        let v = load32_ahead(p.add(c));
+        m = _mm256_max_epu32(
+            m,
+            _mm256_max_epu32(
+                _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
+                _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
+            ),
+        );
+    }
+    m
+}
+
 /// For 8 consecutive blocks of 32 values at `p`: lane `b` holds the largest
-/// `|x|` bit pattern of block `b`.
+/// `|x|` bit pattern of block `b` (a first read: it prefetches).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn group_abs_bits_max(p: *const f32) -> __m256i {
-    let m = std::array::from_fn(|b| {
-        let v = load32_ahead(p.add(b * 32));
-        _mm256_max_epu32(
-            _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
-            _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
-        )
-    });
+    group_block_abs_bits_max(p, 32)
+}
+
+/// For 8 consecutive blocks of `block` values at `p` (`block` a multiple of
+/// 32): lane `b` holds the largest `|x|` bit pattern of block `b`, at or
+/// above `0x7F80_0000` exactly when that block holds a NaN or an infinity
+/// (a first read: it prefetches).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn group_block_abs_bits_max(p: *const f32, block: usize) -> __m256i {
+    let m = std::array::from_fn(|b| block_abs_bits_max(p.add(b * block), block));
     group_reduce(m, |a, b| _mm256_max_epu32(a, b))
 }
 

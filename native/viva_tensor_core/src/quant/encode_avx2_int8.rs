@@ -27,7 +27,7 @@ use std::arch::x86_64::*;
 
 use super::common::encode_runs_checked_side;
 use super::encode_avx2::{
-    abs_bits, all_finite, div_by, group_reduce, has_encode_simd, load32, load32_ahead, pack_i8,
+    all_finite, div_by, group_block_abs_bits_max, has_encode_simd, load32, pack_i8,
     round_half_away_i32, GROUP,
 };
 use super::int8::Int8Quantized;
@@ -90,24 +90,7 @@ unsafe fn int8_blocks(
     while g + GROUP <= nb {
         // SAFETY: blocks g..g+8 are in bounds (asserted above)
         let p = x.as_ptr().add(g * block);
-        let amax = group_reduce(
-            std::array::from_fn(|b| {
-                let pb = p.add(b * block);
-                let mut m = _mm256_setzero_si256();
-                for c in (0..block).step_by(32) {
-                    let v = load32_ahead(pb.add(c));
-                    m = _mm256_max_epu32(
-                        m,
-                        _mm256_max_epu32(
-                            _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
-                            _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
-                        ),
-                    );
-                }
-                m
-            }),
-            |a, b| _mm256_max_epu32(a, b),
-        );
+        let amax = group_block_abs_bits_max(p, block);
         if !all_finite(amax) {
             finite = false;
             g += GROUP;

@@ -24,7 +24,8 @@
 use std::arch::x86_64::*;
 
 use super::encode_avx2::{
-    abs_bits, all_finite, group_reduce, hmax_epu32, load32, load32_ahead, pack_i8, EXP_BITS, GROUP,
+    all_finite, block_abs_bits_max, group_block_abs_bits_max, hmax_epu32, load32, pack_i8,
+    EXP_BITS, GROUP,
 };
 use super::nf4::{midpoints, MIN_ABSMAX};
 
@@ -123,8 +124,7 @@ pub unsafe fn nf4_blocks(x: &[f32], block: usize, out: &mut [u8], absmax: &mut [
         // SAFETY: blocks g..g + GROUP lie within x, their bytes within out
         // (asserted above)
         let p = x.as_ptr().add(g * block);
-        let m = std::array::from_fn(|b| block_abs_bits_max(p.add(b * block), block));
-        let bits = group_reduce(m, |a, b| _mm256_max_epu32(a, b));
+        let bits = group_block_abs_bits_max(p, block);
         if !all_finite(bits) {
             return false;
         }
@@ -157,32 +157,6 @@ pub unsafe fn nf4_blocks(x: &[f32], block: usize, out: &mut [u8], absmax: &mut [
         encode_block_codes(p, block, r, &search, out.as_mut_ptr().add(b * block / 2));
     }
     true
-}
-
-/// Lane-wise maximum of the `|x|` bit patterns of the `block` values at `p`
-/// (their maximum is the block's absmax, and at or above `0x7F80_0000`
-/// exactly when the block holds a NaN or an infinity).
-///
-/// This is the first read of the block's input, so it also prefetches
-/// ([`load32_ahead`]).
-///
-/// # Safety
-/// AVX2; `p .. p + block` readable, `block` a multiple of 32.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn block_abs_bits_max(p: *const f32, block: usize) -> __m256i {
-    let mut m = _mm256_setzero_si256();
-    for c in (0..block).step_by(32) {
-        let v = load32_ahead(p.add(c));
-        m = _mm256_max_epu32(
-            m,
-            _mm256_max_epu32(
-                _mm256_max_epu32(abs_bits(v[0]), abs_bits(v[1])),
-                _mm256_max_epu32(abs_bits(v[2]), abs_bits(v[3])),
-            ),
-        );
-    }
-    m
 }
 
 /// Writes the `block / 2` code bytes of the `block` values at `p`, scaled by
