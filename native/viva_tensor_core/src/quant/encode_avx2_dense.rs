@@ -11,7 +11,7 @@
 
 use std::arch::x86_64::*;
 
-use super::encode_avx2::prefetch_ahead;
+use super::encode_avx2::{load32, prefetch_ahead};
 use super::fp8::{self, E4M3FN_MAX, E5M2_MAX};
 use super::fp8_scaled::Fp8Kind;
 
@@ -140,7 +140,11 @@ pub unsafe fn fp8_run(x: &[f32], scale: f32, kind: Fp8Kind, out: &mut [u8]) {
 }
 
 /// The whole 32-value chunks of [`fp8_run`] for one format (`MBITS`, `BIAS`,
-/// largest finite value `max`); the caller encodes the tail.
+/// largest finite value `max`); the caller encodes the tail. Multiplies by
+/// the reciprocal of `scale` where [`near_minifloat_boundary`]'s bound holds
+/// (a normal `scale` with a normal reciprocal: every scale
+/// [`super::fp8_scaled`] picks for a tensor that is not all but zero), else
+/// divides.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn fp8_run_as<const MBITS: i32, const BIAS: i32>(
@@ -149,19 +153,55 @@ unsafe fn fp8_run_as<const MBITS: i32, const BIAS: i32>(
     max: f32,
     out: &mut [u8],
 ) {
+    let recip = 1.0 / scale;
+    if scale.is_normal() && recip.is_normal() {
+        fp8_chunks::<MBITS, BIAS, true>(x, scale, recip, max, out)
+    } else {
+        fp8_chunks::<MBITS, BIAS, false>(x, scale, recip, max, out)
+    }
+}
+
+/// [`fp8_run_as`]'s loop: with `RECIP`, each 32 values are first scaled by
+/// `x · recip` (`recip = f32(1 / scale)`, normal, as is `scale`), and only a
+/// chunk where some quotient lies within the error of that product of a
+/// rounding boundary of the format ([`near_minifloat_boundary`]) is divided
+/// again, so every code is that of the IEEE quotient `x / scale`.
+///
+/// Why: the vector division per 8 values took about a quarter of the loop's
+/// time on the development machine (AMD EPYC Zen 1, one thread on cached
+/// data: 0.94 ns per value with it, 0.82 with this path, boundary check
+/// included).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn fp8_chunks<const MBITS: i32, const BIAS: i32, const RECIP: bool>(
+    x: &[f32],
+    scale: f32,
+    recip: f32,
+    max: f32,
+    out: &mut [u8],
+) {
     assert_eq!(x.len(), out.len());
-    let sv = _mm256_set1_ps(scale);
+    let (sv, rv) = (_mm256_set1_ps(scale), _mm256_set1_ps(recip));
     let max_bits = _mm256_set1_epi32(max.to_bits() as i32);
     let abs = _mm256_set1_epi32(0x7FFF_FFFF);
     let whole = x.len() / 32 * 32;
     for i in (0..whole).step_by(32) {
         prefetch_ahead(x.as_ptr().add(i), 32);
-        let q = std::array::from_fn(|c| {
-            // SAFETY: i + 32 <= whole <= x.len()
-            let y = _mm256_castps_si256(_mm256_div_ps(
-                _mm256_loadu_ps(x.as_ptr().add(i + 8 * c)),
-                sv,
-            ));
+        // SAFETY: i + 32 <= whole <= x.len()
+        let v = load32(x.as_ptr().add(i));
+        let divided = || v.map(|v| _mm256_div_ps(v, sv));
+        let y = if RECIP {
+            let y = v.map(|v| _mm256_mul_ps(v, rv));
+            if near_minifloat_boundary::<MBITS>(&y) {
+                divided()
+            } else {
+                y
+            }
+        } else {
+            divided()
+        };
+        let q = y.map(|y| {
+            let y = _mm256_castps_si256(y);
             // |y| clamped to the largest finite value (which encodes
             // exactly, so no code overflows into NaN / infinity): |y| is
             // not NaN (x finite, scale > 0), and non-negative float bit
@@ -173,6 +213,49 @@ unsafe fn fp8_run_as<const MBITS: i32, const BIAS: i32>(
         // SAFETY: out[i..i + 32] is in bounds
         _mm256_storeu_si256(out.as_mut_ptr().add(i) as *mut __m256i, pack_bytes(q, true));
     }
+}
+
+/// Whether any of the 32 approximate quotients `y` (f32, each `RN(x · r)`
+/// with `r = RN(1 / s)`, `s` and `r` normal) may round, as the exact
+/// quotient `q = RN(x / s)` would not, to another code of a format with
+/// `MBITS` mantissa bits: `true` when some `|y|` lies within 8 bit patterns
+/// of a value whose f32 mantissa ends in `22 − MBITS` zero bits, unless
+/// `|y|` is below about 2⁻¹⁰⁰.
+///
+/// Why that suffices: `y = (x / s)(1 + ε)` with `|ε| ≤ 2⁻²³ + 2⁻⁴⁸`, and `q`
+/// is within half an ulp of `x / s`, so `|y − q|` is under 3 ulps of the
+/// binade of `x / s` (at most 5 bit patterns apart when they straddle a
+/// binade edge). The codes of [`minifloat_code`] (after the clamp to the
+/// largest finite value) change only at the format's round-to-nearest
+/// midpoints and its largest value, all of which have at most `MBITS + 1`
+/// mantissa bits (in the format's subnormal range too): their f32 patterns
+/// end in `22 − MBITS` zeros. If no such pattern lies within 8 of `|y|`, `|y|`
+/// and `|q|` fall between the same two of them and get the same code. Below
+/// 2⁻⁹⁹ both are far under the smallest midpoint (2⁻¹⁷, E5M2's) and code
+/// to a magnitude of 0. The sign bit, fp8's sign, is `x`'s in both (a
+/// quotient by a positive scale keeps it, through underflow too). Values at
+/// those patterns (exact levels, zeros aside) are flagged although
+/// harmless, which costs one division of their chunk, never a wrong code.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn near_minifloat_boundary<const MBITS: i32>(y: &[__m256; 4]) -> bool {
+    const SLACK: i32 = 8;
+    let low = (1 << (22 - MBITS)) - 1;
+    // |y| below 2^-100 is raised to a pattern halfway between two that end
+    // in zeros, which is never near one (and those |y| need no check)
+    let floor = _mm256_set1_epi32(((127 - 100) << 23) | ((low + 1) / 2));
+    let abs = _mm256_set1_epi32(0x7FFF_FFFF);
+    let (slack, low) = (_mm256_set1_epi32(SLACK), _mm256_set1_epi32(low));
+    // the distance to the nearest pattern ending in 22 − MBITS zeros, shifted
+    // by SLACK: at most 2·SLACK exactly when within SLACK; the smallest of
+    // the 32 decides
+    let mut nearest = low;
+    for &y in y {
+        let a = _mm256_max_epi32(_mm256_and_si256(_mm256_castps_si256(y), abs), floor);
+        nearest = _mm256_min_epi32(nearest, _mm256_and_si256(_mm256_add_epi32(a, slack), low));
+    }
+    let near = _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * SLACK + 1), nearest);
+    _mm256_testz_si256(near, near) == 0
 }
 
 /// The largest `|x|` bit pattern of `x` (0 when empty): at or above
@@ -444,6 +527,64 @@ mod tests {
         if has_encode_simd() {
             check_same(&edge_values());
         }
+    }
+
+    /// The reciprocal path of [`fp8_run`] near every rounding boundary:
+    /// quotients at and within a few ulps of each midpoint and level of both
+    /// formats, for scales whose reciprocal is inexact. The probes must
+    /// include values where `x · (1 / s)` alone rounds to another code than
+    /// `x / s` (the test checks that they do), so that only the fallback
+    /// division can make the codes agree.
+    #[test]
+    fn reciprocal_path_matches_division_near_boundaries() {
+        if !has_encode_simd() {
+            return;
+        }
+        let mut boundaries: Vec<f32> = Vec::new();
+        for b in 0u8..0x7E {
+            let (lo, hi) = (fp8::e4m3fn_to_f32(b), fp8::e4m3fn_to_f32(b + 1));
+            boundaries.extend([lo, (lo + hi) / 2.0]);
+        }
+        for b in 0u8..0x7B {
+            let (lo, hi) = (fp8::e5m2_to_f32(b), fp8::e5m2_to_f32(b + 1));
+            boundaries.extend([lo, (lo + hi) / 2.0]);
+        }
+        let mut product_alone_differs = 0;
+        for s in [
+            0.37f32,
+            1.0 / 3.0,
+            0.1,
+            7.3e-3,
+            1.1e10,
+            2.9e-30,
+            0.999_999_9,
+        ] {
+            let r = 1.0 / s;
+            let mut x = Vec::new();
+            for &m in &boundaries {
+                let base = (m * s).to_bits() as i64;
+                for d in -4i64..=4 {
+                    let v = f32::from_bits((base + d).max(0) as u32);
+                    x.extend([v, -v]);
+                }
+            }
+            for kind in [Fp8Kind::E4m3fn, Fp8Kind::E5m2] {
+                let enc = |v: f32| match kind {
+                    Fp8Kind::E4m3fn => fp8::f32_to_e4m3fn_sat(v),
+                    Fp8Kind::E5m2 => fp8::f32_to_e5m2_sat(v),
+                };
+                let mut simd = vec![0u8; x.len()];
+                // SAFETY: has_encode_simd() checked above
+                unsafe { fp8_run(&x, s, kind, &mut simd) };
+                let portable: Vec<u8> = x.iter().map(|&v| enc(v / s)).collect();
+                assert_eq!(simd, portable, "{kind:?}, scale {s}");
+                product_alone_differs += x.iter().filter(|&&v| enc(v * r) != enc(v / s)).count();
+            }
+        }
+        assert!(
+            product_alone_differs > 0,
+            "no probe separates x * (1/s) from x / s"
+        );
     }
 
     #[test]
