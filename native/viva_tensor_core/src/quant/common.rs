@@ -17,7 +17,7 @@ pub const PAR_CHUNK: usize = 1 << 14;
 const BLOCKS_PER_TASK: usize = 512;
 
 /// Values per task of [`encode_runs_checked_side`] (64 KiB of f32), rounded
-/// to whole tasks of [`KERNEL_GROUP_BLOCKS`] blocks.
+/// to whole groups of [`KERNEL_GROUP_BLOCKS`] blocks.
 const ENCODE_TASK_ELEMS: usize = PAR_CHUNK;
 
 /// The AVX2 encoders work on groups of this many blocks and hand a shorter
@@ -121,9 +121,9 @@ where
 /// of about [`ENCODE_TASK_ELEMS`] values, in whole groups of
 /// [`KERNEL_GROUP_BLOCKS`] blocks) into `out` and returns `false` if it met
 /// a NaN or infinity. The last partial block is zero-padded into a scratch
-/// run of one block. Runs are encoded in parallel from [`PAR_MIN_ELEMS`] elements; each
-/// block's bytes depend only on its values, so the result is identical to the
-/// serial one.
+/// run of one block. Runs are encoded in parallel from [`PAR_MIN_ELEMS`]
+/// elements; each block's bytes depend only on its values, so the result is
+/// identical to the serial one.
 ///
 /// Fusing the check into the kernel saves the separate read of `x` that
 /// [`check_finite`] costs (a quarter of the time of a kernel that runs near

@@ -30,7 +30,7 @@ use super::encode_avx2::{
     all_finite, div_by, group_block_abs_bits_max, has_encode_simd, load32, pack_i8,
     round_half_away_i32, GROUP,
 };
-use super::int8::Int8Quantized;
+use super::int8::{encode_block_portable, Int8Quantized};
 use crate::Result;
 #[cfg(doc)]
 use crate::TensorError;
@@ -48,15 +48,11 @@ use crate::TensorError;
 /// If the CPU lacks AVX2, FMA or F16C
 /// ([`super::encode_avx2::has_encode_simd`]), or `block` is not a positive
 /// multiple of 32.
-pub fn quantize_blocks(
-    x: &[f32],
-    block: usize,
-    portable_block: fn(&[f32], &mut [i8]) -> f32,
-) -> Result<Int8Quantized> {
+pub fn quantize_blocks(x: &[f32], block: usize) -> Result<Int8Quantized> {
     assert!(has_encode_simd() && block > 0 && block.is_multiple_of(32));
     let (mut q, scales) = encode_runs_checked_side(x, block, block, |xs, q, s| {
         // SAFETY: the CPU supports AVX2, FMA and F16C (asserted above)
-        unsafe { int8_blocks(xs, block, q, s, portable_block) }
+        unsafe { int8_blocks(xs, block, q, s) }
     })?;
     q.truncate(x.len());
     q.shrink_to_fit();
@@ -66,7 +62,7 @@ pub fn quantize_blocks(
 /// int8 codes and scales of whole blocks: `x` holds `scales.len()` blocks of
 /// `block` values (`block` a multiple of 32), `q` one code per value. Block
 /// `b` gets `scales[b] = amax_b / 127` and `q = round(x / scales[b])`, exactly
-/// as `portable_block` (whose bytes every group that the vector
+/// as [`encode_block_portable`] (whose bytes every group that the vector
 /// arithmetic does not cover goes through). Returns `false` if `x` holds a
 /// NaN or an infinity (the codes and scales of its group are then
 /// unspecified).
@@ -75,13 +71,7 @@ pub fn quantize_blocks(
 /// The CPU must support AVX2, FMA and F16C
 /// ([`super::encode_avx2::has_encode_simd`]).
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn int8_blocks(
-    x: &[f32],
-    block: usize,
-    q: &mut [i8],
-    scales: &mut [f32],
-    portable_block: fn(&[f32], &mut [i8]) -> f32,
-) -> bool {
+unsafe fn int8_blocks(x: &[f32], block: usize, q: &mut [i8], scales: &mut [f32]) -> bool {
     let nb = scales.len();
     assert!(block > 0 && block.is_multiple_of(32) && x.len() == nb * block && q.len() == x.len());
     let min_normal = _mm256_set1_ps(f32::MIN_POSITIVE);
@@ -104,7 +94,7 @@ unsafe fn int8_blocks(
         if _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(s, min_normal)) != 0 {
             for (b, qb) in qg.chunks_exact_mut(block).enumerate() {
                 let xb = &x[(g + b) * block..(g + b + 1) * block];
-                scales[g + b] = portable_block(xb, qb);
+                scales[g + b] = encode_block_portable(xb, qb);
             }
             g += GROUP;
             continue;
@@ -131,7 +121,7 @@ unsafe fn int8_blocks(
             finite = false;
             continue;
         }
-        scales[b] = portable_block(xb, &mut q[b * block..(b + 1) * block]);
+        scales[b] = encode_block_portable(xb, &mut q[b * block..(b + 1) * block]);
     }
     finite
 }

@@ -137,7 +137,7 @@ pub fn quantize(x: &[f32], shape: &[usize], g: Int8Granularity) -> Result<Int8Qu
     if simd {
         if let Some(block) = contiguous_groups(shape, g, &grp) {
             if block > 0 && block.is_multiple_of(32) {
-                return super::encode_avx2_int8::quantize_blocks(x, block, encode_block_portable);
+                return super::encode_avx2_int8::quantize_blocks(x, block);
             }
         }
     }
@@ -190,7 +190,9 @@ pub(crate) fn quantize_portable(
 
 /// The portable encoding of one block into `q`, returning its scale
 /// (`absmax / 127`; a zero scale gives zero codes): the rule of the module
-/// doc, shared with the AVX2 block kernel's fallback.
+/// doc, for the blocks the AVX2 block kernel leaves to it (zero or
+/// subnormal scales, the remainder after whole groups of 8).
+#[cfg(target_arch = "x86_64")]
 pub(crate) fn encode_block_portable(x: &[f32], q: &mut [i8]) -> f32 {
     let s = absmax(x) / 127.0;
     if s == 0.0 {

@@ -241,8 +241,7 @@ fn grid_index(d: f32, inv: f32) -> usize {
     // v in [-1, 1] puts the sum in [0.5, 65535.5], where the cast truncates
     // as the reference's trunc does (a NaN, a zero d times the infinite
     // reciprocal of a subnormal absmax2, casts to 0 as trunc(NaN) would),
-    // without
-    // the libm truncf call that baseline x86-64 makes of `trunc`
+    // without the libm truncf call that baseline x86-64 makes of `trunc`
     (((v + 1.0) * 0.5) * 65535.0 + 0.5) as usize
 }
 
