@@ -270,32 +270,6 @@ pub unsafe fn q8_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     })
 }
 
-/// ggml's Q5_0 code `trunc(f32(f64(x) · f64(id) + 16.5))` clipped to
-/// `0..=31` (as [`super::ggml_q4_0::fma_code`]), for 8 values. The product
-/// and sum run in f64 like the portable code, so the double rounding (f64,
-/// then f32) is reproduced exactly.
-///
-/// Only for blocks whose `id` is finite (the group path's blocks): with `x`
-/// finite too no NaN can arise, so the portable code's NaN case is left
-/// out, and the clip runs on the truncated integer: for `t` in i32 range,
-/// `trunc(clamp(t, 0, 31)) = clamp(trunc(t), 0, 31)` because `trunc` is
-/// monotone and maps the integers 0 and 31 to themselves. And `|t| < 34`:
-/// `|x| <= |max|`, `d = f32(max / -16)` and `id = f32(1 / d)`, where a
-/// finite `id` needs `|d| >= 2^-128`, so even a subnormal `d` keeps 21
-/// significant bits and `|x · id| <= 16 · (1 + 2^-20)`.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn q5_0_codes(v: __m256, id: __m256d) -> __m256i {
-    let bias = _mm256_set1_pd(16.5);
-    let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-    let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
-    let lo = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(lo, id), bias));
-    let hi = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(hi, id), bias));
-    let t = _mm256_set_m128(hi, lo);
-    let c = _mm256_max_epi32(_mm256_cvttps_epi32(t), _mm256_setzero_si256());
-    _mm256_min_epi32(c, _mm256_set1_epi32(31))
-}
-
 /// The value of largest `|x|` among the 32 at `p` (the first one on ties,
 /// sign kept), given their largest `|x|` bits in every lane of `amax`; as
 /// [`super::ggml_q4_0::signed_absmax`].
@@ -324,23 +298,33 @@ pub(super) unsafe fn pack_nibbles(c: [__m256i; 4]) -> __m128i {
     _mm256_castsi256_si128(w)
 }
 
-/// Q4_0's code before clipping, `trunc(f32(f64(v) · f64(id) + 8.5))`, for 8
-/// values whose product `v · id` is finite, computed as `trunc(fma(v, id,
-/// 8.5))` in f32.
+/// ggml's Q4_0 / Q5_0 code before clipping, `trunc(f32(f64(v) · f64(id) +
+/// bias))` with `bias` 8.5 or 16.5, for 8 values whose product `v · id` is
+/// finite and at most 8 (Q4_0) or 16 (Q5_0) times `1 + 2⁻²⁰` in magnitude,
+/// computed as `trunc(fma(v, id, bias))` in f32. The f64 product is exact
+/// (48 significant bits), so the reference rounds the exact `s = v · id +
+/// bias` twice (f64, then f32) where the FMA rounds it once; the two can
+/// truncate differently only if the f64 rounding lands exactly on the f32
+/// midpoint `k − ulp/2` below an integer `k` from a sum that lies below it.
 ///
-/// Why the single f32 rounding gives the same integer as the reference's
-/// double rounding (exact → f64 → f32): the two roundings differ only when
-/// the f64 value is exactly an f32 midpoint, and the truncation differs only
-/// if that midpoint is `k − ulp/2` for an integer `k`, i.e. `v · id` within
-/// an f64 half-ulp (≤ 2⁻⁵⁰ below 16) of `k − 8.5 − ulp/2`, but not on it.
-/// That target has magnitude ≥ ½, and an exact product of two f32 of that
-/// magnitude is a multiple of 2⁻⁴⁹ (48 significant bits), so it is either on
-/// the target or at least 2⁻⁴⁹ away. (`f32_fma_code_matches_f64` tests
-/// products right around those points.) Q5_0 (sums up to 32.5, f64
-/// half-ulp 2⁻⁴⁹) has no such margin and keeps the f64 arithmetic.
+/// Q4_0: that target, `v · id = k − 8.5 − ulp/2`, has magnitude ≥ ¼, and
+/// an exact product of that magnitude is a multiple of 2⁻⁴⁹, while f64's
+/// half-ulp below 16 is at most 2⁻⁵⁰: the product is either on the target
+/// or too far from it to round onto it.
+///
+/// Q5_0: where `|v · id| ≥ ½` the product is a multiple of 2⁻⁴⁸ (2⁻⁴⁴ from
+/// 15.5 on), and so is the sum, which f64 then holds exactly (its ulp is
+/// 2⁻⁴⁸ below 32, 2⁻⁴⁷ up to 64): one rounding either way. Otherwise `s`
+/// lies in (16, 17), whose only integer boundary above is 17, with midpoint
+/// `m = 17 − 2⁻²⁰`; f64 rounds a sum below `m` onto it only from `[m −
+/// 2⁻⁴⁹, m)`, and a product below ½ is a multiple of 2⁻⁴⁹ (exponents summing
+/// to −3) or coarser, so only `v · id = ½ − 2⁻²⁰ − 2⁻⁴⁹` would do: two
+/// 24-bit significands whose product is `2⁴⁸ − 2²⁹ − 1`, a prime, so no
+/// such pair exists (`q5_0_double_rounding_needs_a_prime_product` checks
+/// that and the codes around every boundary).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn q4_0_codes_fast(v: __m256, id: __m256, bias: __m256) -> __m256i {
+unsafe fn ggml_fma_codes(v: __m256, id: __m256, bias: __m256) -> __m256i {
     _mm256_cvttps_epi32(_mm256_fmadd_ps(v, id, bias))
 }
 
@@ -382,9 +366,8 @@ pub unsafe fn q4_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
             let v = load32(p.add(b * 32));
             // x · id lies in [-8, 8] (plus rounding): t in [0.5, 16.5], so
             // only the top needs clipping
-            let c = std::array::from_fn(|i| {
-                _mm256_min_epi32(q4_0_codes_fast(v[i], idv, bias), fifteen)
-            });
+            let c =
+                std::array::from_fn(|i| _mm256_min_epi32(ggml_fma_codes(v[i], idv, bias), fifteen));
             // SAFETY: o[2..18] is 16 writable bytes
             _mm_storeu_si128(o.as_mut_ptr().add(2) as *mut __m128i, pack_nibbles(c));
         }
@@ -531,6 +514,8 @@ pub unsafe fn q4_1_blocks(x: &[f32], out: &mut [u8]) -> bool {
 pub unsafe fn q5_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
     use super::ggml_q5_0::encode_block;
     let low4 = _mm256_set1_epi32(0x0F);
+    let bias = _mm256_set1_ps(16.5);
+    let top = _mm256_set1_epi32(31);
     for_groups(x, out, 22, encode_block, |p, amax, out| {
         let (mut d16, mut id) = ([0u16; GROUP], [0f32; GROUP]);
         if group_scales(div_by(group_signed_max(p, amax), -16.0), &mut d16, &mut id) {
@@ -539,11 +524,12 @@ pub unsafe fn q5_0_blocks(x: &[f32], out: &mut [u8]) -> bool {
         }
         for (b, o) in out.chunks_exact_mut(22).enumerate() {
             o[..2].copy_from_slice(&d16[b].to_le_bytes());
-            let idv = _mm256_set1_pd(id[b] as f64);
+            let idv = _mm256_set1_ps(id[b]);
             let v = load32(p.add(b * 32));
-            // the sums reach 32.5, where f64's half-ulp leaves no margin for
-            // the single-rounding shortcut of Q4_0: keep the f64 arithmetic
-            let c: [__m256i; 4] = std::array::from_fn(|i| q5_0_codes(v[i], idv));
+            // x · id lies in [-16, 16] (plus rounding): t in [0.5, 32.5], so
+            // only the top needs clipping
+            let c: [__m256i; 4] =
+                std::array::from_fn(|i| _mm256_min_epi32(ggml_fma_codes(v[i], idv, bias), top));
             // bit 4 of code i → bit i of qh (via the sign bit and movemask)
             let mut qh = 0u32;
             for (i, &ci) in c.iter().enumerate() {
@@ -644,11 +630,11 @@ mod tests {
         }
     }
 
-    /// The claim behind `q4_0_codes_fast`: products right around
-    /// `k − 8.5 − ulp/2` (the only places where single and double rounding
-    /// could truncate differently) give the same code both ways.
-    #[test]
-    fn f32_fma_code_matches_f64() {
+    /// Products right around every truncation boundary `k − bias − ulp/2`
+    /// (`k` = 1..=`kmax`, `ulp` that of the f32 just below `k`), for random
+    /// `id` of either sign in [2⁻³, 2³): the single rounding of
+    /// `ggml_fma_codes` truncates as the reference's double rounding.
+    fn check_fma_codes_near_boundaries(bias: f32, kmax: u64) {
         let mut rng = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
             rng ^= rng << 13;
@@ -658,28 +644,47 @@ mod tests {
         };
         let mut checked = 0;
         for _ in 0..20_000 {
-            // a random id of either sign, a random integer target k
-            let id = f32::from_bits(0x3E00_0000 + (next() % 0x0200_0000) as u32)
+            let id = f32::from_bits(0x3E00_0000 + (next() % 0x0300_0000) as u32)
                 * if next() % 2 == 0 { 1.0 } else { -1.0 };
-            let k = 1 + (next() % 16) as i32;
-            let ulp = if k > 8 {
-                (2f64).powi(-20)
-            } else if k > 4 {
-                (2f64).powi(-21)
-            } else {
-                (2f64).powi(-22)
-            };
-            let target = k as f64 - 8.5 - ulp / 2.0;
+            let k = 1 + (next() % kmax) as i32;
+            // the f32 just below k lies in [2^j, 2^(j+1)) with 2^j < k ≤ 2^(j+1)
+            let ulp = (2f64).powi((k as f64).log2().ceil() as i32 - 1 - 23);
+            let target = k as f64 - bias as f64 - ulp / 2.0;
             let v0 = (target / id as f64) as f32;
             for step in -3i32..=3 {
                 let v = f32::from_bits((v0.to_bits() as i32 + step) as u32);
-                let reference = ((v as f64) * (id as f64) + 8.5) as f32;
-                let single = v.mul_add(id, 8.5);
+                let reference = ((v as f64) * (id as f64) + bias as f64) as f32;
+                let single = v.mul_add(id, bias);
                 assert_eq!(reference.trunc(), single.trunc(), "v={v:e} id={id:e}");
                 checked += 1;
             }
         }
         assert_eq!(checked, 140_000);
+    }
+
+    /// The Q4_0 claim behind `ggml_fma_codes`.
+    #[test]
+    fn f32_fma_code_matches_f64() {
+        check_fma_codes_near_boundaries(8.5, 16);
+    }
+
+    /// The Q5_0 claim behind `ggml_fma_codes`: no two 24-bit significands
+    /// multiply to `2⁴⁸ − 2²⁹ − 1` (the one product whose f64 sum would
+    /// round onto the midpoint below 17), and the codes agree around every
+    /// boundary.
+    #[test]
+    fn q5_0_double_rounding_needs_a_prime_product() {
+        let n: u64 = (1 << 48) - (1 << 29) - 1;
+        let lo = 1u64 << 23;
+        let hi = 1u64 << 24;
+        assert!((lo..hi).all(|a| !n.is_multiple_of(a) || !(lo..hi).contains(&(n / a))));
+        // and that product is the one: its exact sum m − 2⁻⁴⁹ lies below m
+        // (so one f32 rounding gives 17 − 2⁻¹⁹) and is an f64 tie that
+        // rounds onto m (so the reference then rounds to 17)
+        let p = n as f64 * (2f64).powi(-49);
+        let m = 17.0 - (2f64).powi(-20);
+        assert_eq!(p + 16.5, m);
+        check_fma_codes_near_boundaries(16.5, 32);
     }
 
     proptest! {
