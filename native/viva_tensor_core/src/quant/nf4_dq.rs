@@ -241,8 +241,9 @@ fn grid_index(d: f32, inv: f32) -> usize {
     // v in [-1, 1] puts the sum in [0.5, 65535.5], where the cast truncates
     // as the reference's trunc does (a NaN, a zero d times the infinite
     // reciprocal of a subnormal absmax2, casts to 0 as trunc(NaN) would),
-    // without the libm truncf call that baseline x86-64 makes of `trunc`
-    (((v + 1.0) * 0.5) * 65535.0 + 0.5) as usize
+    // without the libm truncf call that baseline x86-64 makes of `trunc`;
+    // through i32, which a vector conversion has
+    (((v + 1.0) * 0.5) * 65535.0 + 0.5) as i32 as usize
 }
 
 /// The dynamic-map index of grid point `t`: the number of midpoints strictly
@@ -256,16 +257,36 @@ fn grid_code(t: usize) -> u8 {
 /// [`grid_code`] for every `t` (64 KiB), built once: the code depends on `d`
 /// only through `t`, so encoding an absmax is one table read instead of a
 /// search over 255 midpoints (the reference uses the same kind of table).
-fn grid_codes() -> &'static [u8] {
-    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
-    TABLE.get_or_init(|| (0..=u16::MAX as usize).map(grid_code).collect())
+fn grid_codes() -> &'static [u8; 1 << 16] {
+    static TABLE: OnceLock<Box<[u8; 1 << 16]>> = OnceLock::new();
+    TABLE.get_or_init(|| Box::new(std::array::from_fn(grid_code)))
 }
 
-/// Index into the dynamic map for `d` in a second-level block with `absmax2`
-/// reciprocal `inv`.
-#[inline]
-fn encode_absmax(d: f32, inv: f32, table: &[u8]) -> u8 {
-    table[grid_index(d, inv)]
+/// Encodes one second-level block: the first-level absmaxes `a` minus
+/// `offset` as dynamic-map indices `q` (left 0 when they are all 0); returns
+/// the block's absmax2, the largest `|a − offset|`.
+fn encode_block2(a: &[f32], offset: f32, table: &[u8; 1 << 16], q: &mut [u8]) -> f32 {
+    // `common::absmax` of the differences, without storing them
+    let m = f32::from_bits(
+        a.iter()
+            .fold(0u32, |m, &v| m.max((v - offset).to_bits() & 0x7FFF_FFFF)),
+    );
+    if m == 0.0 {
+        return m;
+    }
+    let inv = 1.0 / m;
+    // the indices of a chunk first, in a loop that vectorizes, then the
+    // table reads
+    let mut t = [0usize; 64];
+    for (ac, qc) in a.chunks(64).zip(q.chunks_mut(64)) {
+        for (t, &v) in t.iter_mut().zip(ac) {
+            *t = grid_index(v - offset, inv);
+        }
+        for (q, &t) in qc.iter_mut().zip(&t) {
+            *q = table[t & 0xFFFF];
+        }
+    }
+    m
 }
 
 /// Second-level blocks per parallel task (each block is independent).
@@ -284,28 +305,22 @@ pub fn quantize(x: &[f32], block_size: usize, block_size2: usize) -> Result<Nf4D
     } else {
         torch_cpu_mean(&absmax)
     };
-    let d: Vec<f32> = absmax.iter().map(|a| a - offset).collect();
-    let mut absmax_q = vec![0u8; d.len()];
-    let mut absmax2 = vec![0f32; n_blocks(d.len(), block_size2)];
+    let mut absmax_q = vec![0u8; absmax.len()];
+    let mut absmax2 = vec![0f32; n_blocks(absmax.len(), block_size2)];
     let table = grid_codes();
-    let encode_block2 = |(ds, qs): (&[f32], &mut [u8]), m: &mut f32| {
-        *m = super::common::absmax(ds);
-        if *m != 0.0 {
-            let inv = 1.0 / *m;
-            for (q, &v) in qs.iter_mut().zip(ds) {
-                *q = encode_absmax(v, inv, table);
-            }
-        }
-    };
     let per_task = BLOCKS2_PER_TASK * block_size2;
-    d.par_chunks(per_task)
+    absmax
+        .par_chunks(per_task)
         .zip(absmax_q.par_chunks_mut(per_task))
         .zip(absmax2.par_chunks_mut(BLOCKS2_PER_TASK))
-        .for_each(|((ds, qs), ms)| {
-            ds.chunks(block_size2)
+        .for_each(|((as_, qs), ms)| {
+            for ((a, q), m) in as_
+                .chunks(block_size2)
                 .zip(qs.chunks_mut(block_size2))
                 .zip(ms)
-                .for_each(|(pair, m)| encode_block2(pair, m));
+            {
+                *m = encode_block2(a, offset, table, q);
+            }
         });
     Ok(Nf4DqQuantized {
         block_size,
@@ -381,6 +396,54 @@ mod tests {
             assert_eq!(code as usize, count, "t = {t}");
         }
         assert_eq!((table[0], table[65535]), (0, 255));
+    }
+
+    /// `encode_block2` (differences not stored, index loop split from the
+    /// table reads) against the rule written out: `d = a − offset`, `m =
+    /// absmax(d)`, `q = table[grid_index(d, 1 / m)]`, all 0 when `m` is 0;
+    /// with ragged lengths, all-equal blocks and a subnormal absmax2 (whose
+    /// infinite reciprocal turns a zero difference into NaN, index 0).
+    #[test]
+    fn block2_matches_the_rule() {
+        let table = grid_codes();
+        let rule = |a: &[f32], offset: f32| -> (f32, Vec<u8>) {
+            let d: Vec<f32> = a.iter().map(|v| v - offset).collect();
+            let m = crate::quant::common::absmax(&d);
+            let q = if m == 0.0 {
+                vec![0; a.len()]
+            } else {
+                d.iter().map(|&v| table[grid_index(v, 1.0 / m)]).collect()
+            };
+            (m, q)
+        };
+        let mut seed = 7u32;
+        let mut cases: Vec<(Vec<f32>, f32)> = Vec::new();
+        for n in [1usize, 5, 63, 64, 65, 200, 256, 300] {
+            let a: Vec<f32> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 8) as f32 / (1u32 << 24) as f32 * 0.3
+                })
+                .collect();
+            let mean = a.iter().sum::<f32>() / n as f32;
+            cases.push((a.clone(), mean));
+            cases.push((a.clone(), 0.0));
+            cases.push((vec![0.25; n], 0.25));
+        }
+        let tiny: Vec<f32> = (0..70).map(|i| (i % 5) as f32 * 1e-45).collect();
+        cases.push((tiny, 0.0));
+        for (a, offset) in cases {
+            let mut q = vec![0u8; a.len()];
+            let m = encode_block2(&a, offset, table, &mut q);
+            let (want_m, want_q) = rule(&a, offset);
+            assert_eq!(
+                m.to_bits(),
+                want_m.to_bits(),
+                "n {} offset {offset}",
+                a.len()
+            );
+            assert_eq!(q, want_q, "n {} offset {offset}", a.len());
+        }
     }
 
     #[test]
