@@ -189,6 +189,46 @@ unsafe fn encode_block_codes(
     }
 }
 
+/// nf4_dq's second-level grid indices `t[i] = trunc(((clamp((a[i] − offset)
+/// · inv, −1, 1) + 1) · ½) · 65535 + ½)` for the whole groups of 8 in `a`
+/// (the same f32 operations, in the same order, as the scalar
+/// `nf4_dq::grid_index`; `inv` finite, so no NaN arises and `max`/`min`
+/// clamp as `clamp` does); returns how many it wrote. The indices lie in
+/// 0..=65535.
+///
+/// Why: the scalar loop does not vectorize (the saturating float-to-integer
+/// cast), and this step, 1/64 of the values, took about 7 % of an nf4_dq
+/// quantize.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA
+/// ([`super::encode_avx2::has_encode_simd`]).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dq_grid_indices(a: &[f32], offset: f32, inv: f32, t: &mut [i32]) -> usize {
+    assert!(t.len() >= a.len() && inv.is_finite());
+    let (off, iv) = (_mm256_set1_ps(offset), _mm256_set1_ps(inv));
+    let (one, half) = (_mm256_set1_ps(1.0), _mm256_set1_ps(0.5));
+    let top = _mm256_set1_ps(65535.0);
+    let whole = a.len() / 8 * 8;
+    for i in (0..whole).step_by(8) {
+        // SAFETY: i + 8 <= whole <= a.len() <= t.len()
+        let d = _mm256_sub_ps(_mm256_loadu_ps(a.as_ptr().add(i)), off);
+        let v = _mm256_max_ps(
+            _mm256_min_ps(_mm256_mul_ps(d, iv), one),
+            _mm256_set1_ps(-1.0),
+        );
+        let g = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(v, one), half), top),
+            half,
+        );
+        _mm256_storeu_si256(
+            t.as_mut_ptr().add(i) as *mut __m256i,
+            _mm256_cvttps_epi32(g),
+        );
+    }
+    whole
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::encode_avx2::has_encode_simd;

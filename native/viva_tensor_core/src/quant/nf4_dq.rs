@@ -275,18 +275,32 @@ fn encode_block2(a: &[f32], offset: f32, table: &[u8; 1 << 16], q: &mut [u8]) ->
         return m;
     }
     let inv = 1.0 / m;
-    // the indices of a chunk first, in a loop that vectorizes, then the
-    // table reads
-    let mut t = [0usize; 64];
+    // the indices of a chunk first (8 at a time where the CPU has AVX2),
+    // then the table reads
+    let mut t = [0i32; 64];
     for (ac, qc) in a.chunks(64).zip(q.chunks_mut(64)) {
-        for (t, &v) in t.iter_mut().zip(ac) {
-            *t = grid_index(v - offset, inv);
+        let done = fast_grid_indices(ac, offset, inv, &mut t);
+        for (t, &v) in t.iter_mut().zip(ac).skip(done) {
+            *t = grid_index(v - offset, inv) as i32;
         }
         for (q, &t) in qc.iter_mut().zip(&t) {
-            *q = table[t & 0xFFFF];
+            *q = table[t as usize & 0xFFFF];
         }
     }
     m
+}
+
+/// How many leading grid indices of `a` the AVX2 kernel wrote into `t`
+/// (none without AVX2 or for an infinite `inv`, whose NaN case the scalar
+/// clamp handles).
+fn fast_grid_indices(a: &[f32], offset: f32, inv: f32, t: &mut [i32]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if inv.is_finite() && super::encode_avx2::has_encode_simd() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above)
+        return unsafe { super::encode_avx2_nf4::dq_grid_indices(a, offset, inv, t) };
+    }
+    let _ = (a, offset, inv, t);
+    0
 }
 
 /// Second-level blocks per parallel task (each block is independent).
