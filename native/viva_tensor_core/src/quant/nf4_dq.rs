@@ -241,9 +241,8 @@ fn grid_index(d: f32, inv: f32) -> usize {
     // v in [-1, 1] puts the sum in [0.5, 65535.5], where the cast truncates
     // as the reference's trunc does (a NaN, a zero d times the infinite
     // reciprocal of a subnormal absmax2, casts to 0 as trunc(NaN) would),
-    // without the libm truncf call that baseline x86-64 makes of `trunc`;
-    // through i32, which a vector conversion has
-    (((v + 1.0) * 0.5) * 65535.0 + 0.5) as i32 as usize
+    // without the libm truncf call that baseline x86-64 makes of `trunc`
+    (((v + 1.0) * 0.5) * 65535.0 + 0.5) as usize
 }
 
 /// The dynamic-map index of grid point `t`: the number of midpoints strictly
