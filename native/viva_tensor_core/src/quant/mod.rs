@@ -84,6 +84,8 @@ pub mod nvfp4;
 pub mod qdot;
 #[cfg(target_arch = "x86_64")]
 mod qdot_avx2;
+#[cfg(target_arch = "x86_64")]
+mod qdot_avx512;
 pub mod qmatmul;
 pub mod qmatmul_int8;
 pub mod rows;

@@ -15,11 +15,13 @@
 //! is not reassociated by the compiler, so the lanes must be explicit), the
 //! block's codes widened to f32 once and reused for every activation row.
 //!
-//! On x86-64 CPUs with AVX2 and FMA (detected at run time, never assumed
-//! from `target-cpu=native`) the row kernels run the intrinsic versions in
-//! [`super::qdot_avx2`] instead: LLVM did not vectorize the nibble unpacking
-//! of the portable code well (see that module for the measurement). The two
-//! differ only in f32 rounding (FMA, summation order).
+//! On x86-64 CPUs with AVX2, FMA and F16C (detected at run time, never
+//! assumed from `target-cpu=native`) the row kernels run the intrinsic
+//! versions in [`super::qdot_avx2`] instead: LLVM did not vectorize the
+//! nibble unpacking of the portable code well (see that module for the
+//! measurement); where the CPU also has AVX-512F, q4_0 runs the kernel of
+//! [`super::qdot_avx512`]. They differ only in f32 rounding (FMA, summation
+//! order).
 
 use super::e2m1::DOUBLED;
 use super::mxfp4::e8m0_to_f32_half;
@@ -402,6 +404,14 @@ pub fn has_avx2_fma() -> bool {
     false
 }
 
+/// Whether this CPU runs the row kernels of `qdot_avx2`: AVX2, FMA and
+/// F16C (for the f16 block scales, `vcvtph2ps`); every AVX2 CPU made has
+/// F16C, but it is a separate CPUID bit, so it is checked.
+#[cfg(target_arch = "x86_64")]
+pub fn has_qdot_avx2() -> bool {
+    has_avx2_fma() && std::is_x86_feature_detected!("f16c")
+}
+
 /// Defines the public kernel `$name(row, xs, out)`: dispatches on the number
 /// of activation rows (1..=MAX_R) and on the CPU, to the AVX2 kernel
 /// `qdot_avx2::$avx` when available, else to the portable `$imp`.
@@ -410,9 +420,9 @@ macro_rules! row_kernel {
         $(#[$m])*
         pub fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
             #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
+            if has_qdot_avx2() {
                 use super::qdot_avx2 as v;
-                // SAFETY: the CPU supports AVX2 and FMA (checked above); the
+                // SAFETY: the CPU supports AVX2, FMA and F16C (checked above); the
                 // kernel asserts its slice-length preconditions.
                 unsafe {
                     match xs.len() {
@@ -431,10 +441,32 @@ macro_rules! row_kernel {
 }
 
 row_kernel!(
-    /// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
-    /// 1..=[`MAX_R`] activation rows of `32 · blocks` values each.
-    q4_0_dot, q4_0_rows, q4_0_rows, &[u8]
+    /// [`q4_0_dot`] without the AVX-512 kernel (AVX2 or portable).
+    q4_0_dot_avx2, q4_0_rows, q4_0_rows, &[u8]
 );
+
+/// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
+/// 1..=[`MAX_R`] activation rows of `32 · blocks` values each; the AVX-512
+/// kernel where the CPU has it, else as [`q4_0_dot_avx2`].
+pub fn q4_0_dot(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::qdot_avx512::has_avx512() {
+        use super::qdot_avx512 as v;
+        // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C (checked
+        // above); the kernel asserts its slice-length preconditions.
+        unsafe {
+            match xs.len() {
+                1 => v::q4_0_rows::<1>(row, xs, out),
+                2 => v::q4_0_rows::<2>(row, xs, out),
+                3 => v::q4_0_rows::<3>(row, xs, out),
+                4 => v::q4_0_rows::<4>(row, xs, out),
+                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+            }
+        }
+        return;
+    }
+    q4_0_dot_avx2(row, xs, out)
+}
 row_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks.
     q8_0_dot, q8_0_rows, q8_0_rows, &[u8]
@@ -698,6 +730,12 @@ mod tests {
                     name,
                 );
             }
+            // q4_0 has three paths: AVX-512 (where the CPU has it), AVX2 and
+            // portable; blocks 1..=8 cover the AVX-512 kernel's odd tail
+            let q = crate::quant::ggml_q4_0::quantize(&v).unwrap();
+            let w = crate::quant::ggml_q4_0::dequantize(&q, k).unwrap();
+            check_both(&q[..], &w, [&q4_0_dot, &q4_0_rows], "q4_0");
+            check_both(&q[..], &w, [&q4_0_dot_avx2, &q4_0_rows], "q4_0 avx2");
 
             // NVFP4 blocks are 16 values: an odd count too
             for k16 in [k, k - 16] {

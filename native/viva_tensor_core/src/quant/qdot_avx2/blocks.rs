@@ -5,12 +5,11 @@
 use std::arch::x86_64::*;
 
 use super::super::mxfp4::e8m0_to_f32_half;
-use super::super::qdot::f16_to_f32;
-use super::{add_block, check, store_sums, widen16};
+use super::{add_block, check, f16_splat, prefetch_stream, store_sums, widen16};
 
 /// The doubled E2M1 values (`e2m1::DOUBLED`) as a `vpshufb` table.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub(super) unsafe fn e2m1_doubled_table() -> __m128i {
     _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12)
 }
@@ -21,8 +20,8 @@ pub(super) unsafe fn e2m1_doubled_table() -> __m128i {
 /// `d · q` and `m` nearly cancel (see the portable kernel).
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
     let nb = row.len() / 20;
     check::<R>(xs, out, nb * 32);
@@ -31,8 +30,9 @@ pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
     for bi in 0..nb {
         // SAFETY: block `bi` lies in `row` (nb = row.len() / 20).
         let b = row.as_ptr().add(bi * 20);
-        let d = _mm256_set1_ps(f16_to_f32(*b, *b.add(1)));
-        let m = _mm256_set1_ps(f16_to_f32(*b.add(2), *b.add(3)));
+        prefetch_stream(b);
+        let d = f16_splat(b);
+        let m = f16_splat(b.add(2));
         let q = _mm_loadu_si128(b.add(4) as *const __m128i);
         let (c0, c1) = widen16(_mm_and_si128(q, mask));
         let (c2, c3) = widen16(_mm_and_si128(_mm_srli_epi16(q, 4), mask));
@@ -64,8 +64,8 @@ pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
 /// (`nibble + 16 − 16`): the signed code, ready to widen.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn q5_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
     let nb = row.len() / 22;
     check::<R>(xs, out, nb * 32);
@@ -83,7 +83,8 @@ pub unsafe fn q5_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
     for bi in 0..nb {
         // SAFETY: block `bi` lies in `row` (nb = row.len() / 22).
         let b = row.as_ptr().add(bi * 22);
-        let d = _mm256_set1_ps(f16_to_f32(*b, *b.add(1)));
+        prefetch_stream(b);
+        let d = f16_splat(b);
         let qh = (b.add(2) as *const u32).read_unaligned();
         let bits = _mm256_shuffle_epi8(_mm256_set1_epi32(qh as i32), spread);
         let set = _mm256_cmpeq_epi8(_mm256_or_si256(bits, bit_clear), ones);
@@ -106,8 +107,8 @@ pub unsafe fn q5_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
 /// rows: the doubled E2M1 integers, times `e8m0_to_f32_half(e)` per block.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
     let nb = row.len() / 17;
     check::<R>(xs, out, nb * 32);
@@ -117,6 +118,7 @@ pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f
     for bi in 0..nb {
         // SAFETY: block `bi` lies in `row` (nb = row.len() / 17).
         let b = row.as_ptr().add(bi * 17);
+        prefetch_stream(b);
         let d = _mm256_set1_ps(e8m0_to_f32_half(*b));
         let q = _mm_loadu_si128(b.add(1) as *const __m128i);
         let lo = _mm_shuffle_epi8(table, _mm_and_si128(q, mask));

@@ -6,14 +6,14 @@
 use std::arch::x86_64::*;
 
 use super::super::qdot::{e4m3fn_bits_to_f32, e5m2_bits_to_f32, f16_to_f32};
-use super::{check, hsum};
+use super::{check, hsum, prefetch_stream};
 
 /// Magnitude bits moved into an f32 and rescaled by the power of two
 /// `pow2` (the difference of the exponent biases), then the sign bit ORed
 /// back: `v` holds one code per 32-bit lane, `mag_mask`/`sign_mask` select
 /// its bits, `shift` aligns its mantissa with the f32's.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn widen_float<const SHIFT: i32, const SIGN_SHIFT: i32>(
     v: __m256i,
     mag_mask: __m256i,
@@ -34,8 +34,8 @@ macro_rules! elems_kernel {
         $(#[$m])*
         ///
         /// # Safety
-        /// The CPU must support AVX2 and FMA.
-        #[target_feature(enable = "avx2,fma")]
+        /// The CPU must support AVX2, FMA and F16C.
+        #[target_feature(enable = "avx2,fma,f16c")]
         pub unsafe fn $name<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
             let k = row.len() / $size;
             check::<R>(xs, out, k);
@@ -46,6 +46,7 @@ macro_rules! elems_kernel {
             while j < whole {
                 // SAFETY: values j..j + 32 lie in `row` (j + 32 <= k).
                 let p = row.as_ptr().add(j * $size);
+                prefetch_stream(p);
                 let w0 = $widen(p);
                 let w1 = $widen(p.add(8 * $size));
                 let w2 = $widen(p.add(16 * $size));
@@ -71,23 +72,17 @@ macro_rules! elems_kernel {
     };
 }
 
-/// 8 little-endian f16 values at `p` as f32 (exact for finite values).
+/// 8 little-endian f16 values at `p` as f32 (F16C; exact).
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn f16x8(p: *const u8) -> __m256 {
     // SAFETY (caller): 16 readable bytes at p.
-    let v = _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i));
-    widen_float::<13, 16>(
-        v,
-        _mm256_set1_epi32(0x7FFF),
-        _mm256_set1_epi32(0x8000),
-        _mm256_castsi256_ps(_mm256_set1_epi32(0x7780_0000)), // 2^112
-    )
+    _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
 }
 
 /// 8 little-endian bf16 values at `p` as f32 (exact).
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn bf16x8(p: *const u8) -> __m256 {
     // SAFETY (caller): 16 readable bytes at p.
     let v = _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i));
@@ -96,7 +91,7 @@ unsafe fn bf16x8(p: *const u8) -> __m256 {
 
 /// 8 E4M3FN bytes at `p` as f32 (exact for every finite code).
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn e4m3fnx8(p: *const u8) -> __m256 {
     // SAFETY (caller): 8 readable bytes at p.
     let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(p as *const __m128i));
@@ -110,7 +105,7 @@ unsafe fn e4m3fnx8(p: *const u8) -> __m256 {
 
 /// 8 E5M2 bytes at `p` as f32 (exact for every finite code).
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn e5m2x8(p: *const u8) -> __m256 {
     // SAFETY (caller): 8 readable bytes at p.
     let v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(p as *const __m128i));

@@ -7,7 +7,7 @@ use std::arch::x86_64::*;
 use super::super::nf4::LEVELS;
 use super::super::qdot::ScaledRow;
 use super::blocks::e2m1_doubled_table;
-use super::{check, store_sums, widen16};
+use super::{check, prefetch_stream, store_sums, widen16};
 
 /// NVFP4 codes (element `2i` in the low nibble) with one scale per 16
 /// values against `R` activation rows: the doubled E2M1 integers looked up
@@ -15,8 +15,8 @@ use super::{check, store_sums, widen16};
 /// blocks (16 code bytes) per step, then a last odd block.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn nvfp4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], out: &mut [f32]) {
     let nb = row.scales.len();
     assert!(row.codes.len() >= nb * 8);
@@ -30,6 +30,7 @@ pub unsafe fn nvfp4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], 
         // SAFETY: blocks `bi` (and `bi + 1` when `pair`) lie in `codes`
         // (asserted above); a lone last block loads only its 8 bytes.
         let p = row.codes.as_ptr().add(bi * 8) as *const __m128i;
+        prefetch_stream(p);
         let q = if pair {
             _mm_loadu_si128(p)
         } else {
@@ -88,7 +89,7 @@ const LEVEL_BYTES: [[u8; 16]; 4] = {
 /// 2-3 times slower than q4_0 on the development machine's Zen 1 cores,
 /// where cross-lane 256-bit permutes cost several µops each.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn nf4_levels16(c: __m128i, t: &[__m128i; 4]) -> (__m256, __m256) {
     let b0 = _mm_shuffle_epi8(t[0], c);
     let b1 = _mm_shuffle_epi8(t[1], c);
@@ -111,8 +112,8 @@ unsafe fn nf4_levels16(c: __m128i, t: &[__m128i; 4]) -> (__m256, __m256) {
 /// activation rows: `Σ_blocks absmax · Σ_j x_r[j] · LEVELS[code_j]`.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn nf4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], out: &mut [f32]) {
     let chunks = row.codes.len() / 16;
     let per_block = chunks / row.scales.len().max(1);
@@ -126,7 +127,9 @@ pub unsafe fn nf4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], ou
         let mut acc = [_mm256_setzero_ps(); R];
         for ci in bi * per_block..(bi + 1) * per_block {
             // SAFETY: chunk ci < chunks lies in `codes`.
-            let q = _mm_loadu_si128(row.codes.as_ptr().add(ci * 16) as *const __m128i);
+            let p = row.codes.as_ptr().add(ci * 16);
+            prefetch_stream(p);
+            let q = _mm_loadu_si128(p as *const __m128i);
             let even = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
             let odd = _mm_and_si128(q, mask);
             let e0 = _mm_unpacklo_epi8(even, odd);
@@ -154,8 +157,8 @@ pub unsafe fn nf4_rows<const R: usize>(row: ScaledRow<'_, u8>, xs: &[&[f32]], ou
 /// values (a multiple of 32) against `R` activation rows.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn i8_blocks_rows<const R: usize>(
     row: ScaledRow<'_, i8>,
     xs: &[&[f32]],
@@ -171,6 +174,7 @@ pub unsafe fn i8_blocks_rows<const R: usize>(
         for ci in bi * per_block..(bi + 1) * per_block {
             // SAFETY: chunk ci < chunks lies in `codes`.
             let p = row.codes.as_ptr().add(ci * 32) as *const __m128i;
+            prefetch_stream(p);
             let (w0, w1) = widen16(_mm_loadu_si128(p));
             let (w2, w3) = widen16(_mm_loadu_si128(p.add(1)));
             for r in 0..R {
