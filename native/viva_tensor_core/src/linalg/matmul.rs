@@ -43,6 +43,8 @@ use crate::dtype::{DType, Element};
 use crate::error::{Result, TensorError};
 use crate::tensor::Tensor;
 
+use super::gemv::{self, GemvScalar, Strided};
+
 /// Products with fewer multiply-adds than this run single-threaded.
 const SERIAL_MAX_WORK: usize = 64 * 64 * 64;
 
@@ -302,7 +304,7 @@ unsafe impl<T: Send> Sync for SendPtr<T> {}
 
 /// The batched product of two rank >= 2 operands of dtype `T` (checked by the
 /// caller), as a row-major `[batch.., m, n]` vector.
-fn run<T: GemmScalar>(a: &Tensor, b: &Tensor, batch: &[usize], d: Dims) -> Vec<T> {
+fn run<T: GemmScalar + GemvScalar>(a: &Tensor, b: &Tensor, batch: &[usize], d: Dims) -> Vec<T> {
     let Dims { m, k, n } = d;
     let nb: usize = batch.iter().product();
     let mut out: Vec<T> = crate::alloc::zeroed_vec(nb * m * n);
@@ -339,6 +341,29 @@ fn run<T: GemmScalar>(a: &Tensor, b: &Tensor, batch: &[usize], d: Dims) -> Vec<T
             }
         };
     let work = m.saturating_mul(n).saturating_mul(k);
+    if gemv::applies(m, b_rs, b_cs) {
+        let strided = |data, offset, rs, cs| Strided {
+            data,
+            offset,
+            rs,
+            cs,
+        };
+        let one = |bi: usize, dst: &mut [T], parallel: bool| {
+            let a = strided(a_data, a_off[bi], a_rs, a_cs);
+            let b = strided(b_data, b_off[bi], b_rs, b_cs);
+            gemv::product(a, b, (m, k, n), dst, parallel);
+        };
+        if nb > 1 && work < SERIAL_MAX_WORK && work.saturating_mul(nb) >= SERIAL_MAX_WORK {
+            out.par_chunks_mut(m * n)
+                .enumerate()
+                .for_each(|(bi, dst)| one(bi, dst, false));
+        } else {
+            for (bi, dst) in out.chunks_mut(m * n).enumerate() {
+                one(bi, dst, work >= SERIAL_MAX_WORK);
+            }
+        }
+        return out;
+    }
     let threads = rayon::current_num_threads();
     if work >= SERIAL_MAX_WORK && threads > 1 {
         let by_rows = m >= n;

@@ -4,6 +4,7 @@
 //! - [`dot`]: inner product of two vectors
 //! - [`outer`]: outer product of two vectors
 
+mod gemv;
 pub mod matmul;
 
 pub use matmul::{dot, matmul, outer};
