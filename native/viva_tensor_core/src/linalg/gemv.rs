@@ -276,15 +276,11 @@ mod tests {
     use crate::linalg::matmul;
     use crate::{DType, Tensor};
 
+    /// The quantized matmul tests' values (about [-2, 2]), as f64.
     fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-            })
+        crate::quant::qmatmul::tests::values(n, seed)
+            .into_iter()
+            .map(f64::from)
             .collect()
     }
 
