@@ -11,23 +11,12 @@
 //! Every data-touching NIF exists twice (`name` and `name_dirty`, see
 //! [`dual`]); the Erlang module `vtensor` chooses by size.
 
-/// The Rust allocations of this library (tensor buffers, kernel scratch,
-/// the GEMM's packing buffers) come from mimalloc, not the VM's malloc.
-///
-/// Why: ERTS sets glibc's trim threshold and top pad (`+MYtt`, `+MYtp`),
-/// which turns off glibc's sliding mmap threshold, so every allocation of
-/// 128 KiB or more is a fresh `mmap` — page faults on first touch and a
-/// TLB shootdown at `munmap` — on every call. A batch-64 `qmatmul` makes 256
-/// GEMM calls, each allocating its packing buffers: on the 2-vCPU Xeon of
-/// 2026-12-03 it took 29 ms in the VM against 11 ms for the same code in a
-/// plain Rust program; with mimalloc 13 ms (the README's "Quantized matmul"
-/// has the bench). mimalloc keeps freed memory for reuse and returns it to
-/// the OS after a short delay; `local_dynamic_tls` because the NIF is loaded
-/// with `dlopen`. Only this library's Rust code uses it: the VM's own
-/// allocators and other NIFs are untouched.
+/// This library's Rust allocations: mimalloc for small and medium blocks,
+/// glibc for tensors of 4 MiB and more (see [`allocator`] for why).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::SplitAllocator = allocator::SplitAllocator;
 
+mod allocator;
 mod atoms;
 mod convert;
 mod create;
