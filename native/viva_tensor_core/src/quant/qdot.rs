@@ -510,6 +510,61 @@ row_kernel!(
     /// multiple of 32 (panics otherwise, on the AVX2 path).
     nf4_dot, nf4_rows, nf4_rows, ScaledRow<'_, u8>
 );
+/// Whether [`nf4_pairs_dot`] runs here (the CPU has AVX-512F); when it
+/// does not, use [`nf4_dot`] on activations in their own order.
+pub fn has_nf4_pairs() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return super::qdot_avx512::has_avx512();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// `x` (a multiple of 32 values) with each 32 values in pair order: the 16
+/// at even positions, then the 16 at odd ones (an NF4 code byte holds an
+/// even element in its high nibble and the next, odd one in its low
+/// nibble). Computed once per call for every weight row's [`nf4_pairs_dot`].
+pub fn pair_order(x: &[f32]) -> Vec<f32> {
+    assert!(
+        x.len().is_multiple_of(32),
+        "pair order needs whole 32-value chunks"
+    );
+    x.chunks_exact(32)
+        .flat_map(|c| {
+            (0..16)
+                .map(move |i| c[2 * i])
+                .chain((0..16).map(move |i| c[2 * i + 1]))
+        })
+        .collect()
+}
+
+/// [`nf4_dot`] (same result up to f32 summation order) for activation rows
+/// in [`pair_order`], with the AVX-512 kernel; only where [`has_nf4_pairs`].
+///
+/// # Panics
+/// Without AVX-512F, for 0 or more than [`MAX_R`] rows, or for rows
+/// shorter than the codes.
+pub fn nf4_pairs_dot(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
+    assert!(
+        has_nf4_pairs(),
+        "nf4_pairs_dot needs AVX-512F (check has_nf4_pairs)"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        use super::qdot_avx512 as v;
+        // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C (asserted);
+        // the kernel asserts its slice-length preconditions.
+        unsafe {
+            match xs_pairs.len() {
+                1 => v::nf4_pairs_rows::<1>(row, xs_pairs, out),
+                2 => v::nf4_pairs_rows::<2>(row, xs_pairs, out),
+                3 => v::nf4_pairs_rows::<3>(row, xs_pairs, out),
+                4 => v::nf4_pairs_rows::<4>(row, xs_pairs, out),
+                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+            }
+        }
+    }
+}
+
 row_kernel!(
     /// `out[r] = Σ_b scales[b] · Σ_j x_r[j] · q_j` for one row of int8 codes
     /// with one scale per block of `codes.len() / scales.len()` values, a
@@ -598,6 +653,18 @@ mod tests {
             .collect();
         let want: i64 = a.iter().map(|&v| v as i64 * v as i64).sum();
         assert_eq!(dot_i8(&a, &a), want);
+    }
+
+    #[test]
+    fn pair_order_puts_evens_first() {
+        let x: Vec<f32> = (0..64).map(|i| i as f32).collect();
+        let p = pair_order(&x);
+        for c in 0..2 {
+            for i in 0..16 {
+                assert_eq!(p[32 * c + i], (32 * c + 2 * i) as f32);
+                assert_eq!(p[32 * c + 16 + i], (32 * c + 2 * i + 1) as f32);
+            }
+        }
     }
 
     /// The portable kernels (what a CPU without AVX2 runs) agree with the
@@ -761,6 +828,20 @@ mod tests {
                 };
                 let w = nf4::dequantize(&q, k).unwrap();
                 check_both(row, &w, [&nf4_dot, &nf4_rows], &format!("nf4/{bs}"));
+                if has_nf4_pairs() {
+                    // the AVX-512 kernel on the same activations in pair order
+                    let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
+                        .map(|s| crate::quant::qmatmul::tests::values(k, 100 + s))
+                        .collect();
+                    let pairs: Vec<Vec<f32>> = xs.iter().map(|x| pair_order(x)).collect();
+                    for rows in 1..=MAX_R {
+                        let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
+                        let xp: Vec<&[f32]> = pairs[..rows].iter().map(|v| v.as_slice()).collect();
+                        let mut out = [f32::NAN; MAX_R];
+                        nf4_pairs_dot(row, &xp, &mut out);
+                        check_dot(&out, &xr, &w, &format!("nf4/{bs} avx512 R={rows}"));
+                    }
+                }
 
                 let g = Int8Granularity::PerBlock { block_size: bs };
                 let q = int8::quantize(&v, &[k], g).unwrap();

@@ -13,6 +13,8 @@
 
 use std::arch::x86_64::*;
 
+use super::nf4::LEVELS;
+use super::qdot::ScaledRow;
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
 
 /// Whether this CPU runs the AVX-512 kernels (AVX-512F, with the AVX2, FMA
@@ -100,5 +102,74 @@ pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
     }
     for r in 0..R {
         out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
+    }
+}
+
+/// NF4 codes (element `2i` in the HIGH nibble of byte `i`) with one absmax
+/// per block of `codes.len() · 2 / scales.len()` values (a multiple of 32)
+/// against `R` activation rows given in pair order
+/// ([`super::qdot::pair_order`]: each 32 values as their 16 even-indexed,
+/// then their 16 odd-indexed ones), so the 16 high nibbles of a chunk's 16
+/// code bytes meet the first 16 and the low nibbles the last 16:
+/// `out[r] = Σ_b absmax_b · Σ_j x_r[j] · LEVELS[code_j]`, each 16 levels one
+/// `vpermps`. The AVX2 kernel needs 12 byte operations per 16 levels.
+/// Chunks alternate between two pairs of accumulators, so no multiply-add
+/// waits on the previous chunk's.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn nf4_pairs_rows<const R: usize>(
+    row: ScaledRow<'_, u8>,
+    xs: &[&[f32]],
+    out: &mut [f32],
+) {
+    let chunks = row.codes.len() / 16;
+    let per_block = chunks / row.scales.len().max(1);
+    assert!(per_block * row.scales.len() == chunks);
+    assert!(xs.len() == R && out.len() >= R);
+    assert!(xs.iter().all(|x| x.len() >= chunks * 32));
+    let levels = _mm512_loadu_ps(LEVELS.as_ptr());
+    // chunk `ci` into the accumulator pair `acc` (16 even-element lanes, 16
+    // odd-element lanes per row)
+    let chunk = |acc: &mut [[__m512; 2]; R], ci: usize| {
+        // SAFETY: chunk ci < chunks lies in `codes`, and every row holds
+        // 32 · chunks values (asserted above)
+        let p = row.codes.as_ptr().add(ci * 16);
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(p as *const __m128i));
+        // vpermps reads the low 4 bits of each index: the low nibble as is
+        let even = _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(v), levels);
+        let odd = _mm512_permutexvar_ps(v, levels);
+        for (a, x) in acc.iter_mut().zip(xs) {
+            let x = x.as_ptr().add(ci * 32);
+            a[0] = _mm512_fmadd_ps(_mm512_loadu_ps(x), even, a[0]);
+            a[1] = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), odd, a[1]);
+        }
+    };
+    let mut tot = [_mm512_setzero_ps(); R];
+    for (bi, &absmax) in row.scales.iter().enumerate() {
+        let zero = [[_mm512_setzero_ps(); 2]; R];
+        let (mut first, mut second) = (zero, zero);
+        let (mut ci, end) = (bi * per_block, (bi + 1) * per_block);
+        while ci + 2 <= end {
+            chunk(&mut first, ci);
+            chunk(&mut second, ci + 1);
+            ci += 2;
+        }
+        if ci < end {
+            chunk(&mut first, ci);
+        }
+        let a = _mm512_set1_ps(absmax);
+        for r in 0..R {
+            let s = _mm512_add_ps(
+                _mm512_add_ps(first[r][0], first[r][1]),
+                _mm512_add_ps(second[r][0], second[r][1]),
+            );
+            tot[r] = _mm512_fmadd_ps(a, s, tot[r]);
+        }
+    }
+    for r in 0..R {
+        out[r] = _mm512_reduce_add_ps(tot[r]);
     }
 }

@@ -303,6 +303,22 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
     let xs: Vec<&[f32]> = x.chunks_exact(k).collect();
     let mut nvfp4_scales = [0f32; 256];
     let kernel = row_kernel(w, k, &mut nvfp4_scales);
+    // NF4 on AVX-512 reads the activations in pair order, rearranged once
+    // here for every row (its rows are whole blocks of a multiple of 32)
+    let pairs: Vec<Vec<f32>> = match kernel {
+        RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) if qdot::has_nf4_pairs() => {
+            xs.iter().map(|x| qdot::pair_order(x)).collect()
+        }
+        _ => Vec::new(),
+    };
+    let xs_pairs: Vec<&[f32]> = pairs.iter().map(|v| v.as_slice()).collect();
+    let nf4_dot = |row: ScaledRow<'_, u8>, out: &mut [f32]| {
+        if xs_pairs.is_empty() {
+            qdot::nf4_dot(row, &xs, out)
+        } else {
+            qdot::nf4_pairs_dot(row, &xs_pairs, out)
+        }
+    };
     let mut yt = vec![0f32; n * m];
     let parallel = n * k >= SERIAL_MAX_WORK;
     for_each_chunk(
@@ -358,7 +374,7 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                             codes: &codes[r * k / 2..(r + 1) * k / 2],
                             scales: &absmax[r * nb..(r + 1) * nb],
                         };
-                        qdot::nf4_dot(row, &xs, out)
+                        nf4_dot(row, out)
                     }
                     RowKernel::Nf4Dq(p, block) => {
                         let nb = k / block;
@@ -383,7 +399,7 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                             codes: &p.codes[r * k / 2..(r + 1) * k / 2],
                             scales: scratch,
                         };
-                        qdot::nf4_dot(row, &xs, out)
+                        nf4_dot(row, out)
                     }
                     RowKernel::Decode => {
                         scratch.resize(k, 0.0);
