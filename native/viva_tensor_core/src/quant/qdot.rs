@@ -440,33 +440,43 @@ macro_rules! row_kernel {
     };
 }
 
+/// Defines `$name(row, xs, out)`: the AVX-512 kernel `qdot_avx512::$k512`
+/// where the CPU has AVX-512F, else `$fallback` (AVX2 or portable).
+macro_rules! avx512_kernel {
+    ($(#[$m:meta])* $name:ident, $k512:ident, $fallback:ident) => {
+        $(#[$m])*
+        pub fn $name(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+            #[cfg(target_arch = "x86_64")]
+            if super::qdot_avx512::has_avx512() {
+                use super::qdot_avx512 as v;
+                // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C
+                // (checked above); the kernel asserts its slice lengths.
+                unsafe {
+                    match xs.len() {
+                        1 => v::$k512::<1>(row, xs, out),
+                        2 => v::$k512::<2>(row, xs, out),
+                        3 => v::$k512::<3>(row, xs, out),
+                        4 => v::$k512::<4>(row, xs, out),
+                        n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+                    }
+                }
+                return;
+            }
+            $fallback(row, xs, out)
+        }
+    };
+}
+
 row_kernel!(
     /// [`q4_0_dot`] without the AVX-512 kernel (AVX2 or portable).
     q4_0_dot_avx2, q4_0_rows, q4_0_rows, &[u8]
 );
-
-/// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
-/// 1..=[`MAX_R`] activation rows of `32 · blocks` values each; the AVX-512
-/// kernel where the CPU has it, else as [`q4_0_dot_avx2`].
-pub fn q4_0_dot(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if super::qdot_avx512::has_avx512() {
-        use super::qdot_avx512 as v;
-        // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C (checked
-        // above); the kernel asserts its slice-length preconditions.
-        unsafe {
-            match xs.len() {
-                1 => v::q4_0_rows::<1>(row, xs, out),
-                2 => v::q4_0_rows::<2>(row, xs, out),
-                3 => v::q4_0_rows::<3>(row, xs, out),
-                4 => v::q4_0_rows::<4>(row, xs, out),
-                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
-            }
-        }
-        return;
-    }
-    q4_0_dot_avx2(row, xs, out)
-}
+avx512_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
+    /// 1..=[`MAX_R`] activation rows of `32 · blocks` values each; the
+    /// AVX-512 kernel where the CPU has it, else as [`q4_0_dot_avx2`].
+    q4_0_dot, q4_0_rows, q4_0_dot_avx2
+);
 row_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks.
     q8_0_dot, q8_0_rows, q8_0_rows, &[u8]
@@ -491,9 +501,13 @@ row_kernel!(
     q5_0_dot, q5_0_rows, q5_0_rows, &[u8]
 );
 row_kernel!(
+    /// [`mxfp4_dot`] without the AVX-512 kernel (AVX2 or portable).
+    mxfp4_dot_avx2, mxfp4_rows, mxfp4_rows, &[u8]
+);
+avx512_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of MXFP4 blocks (17 bytes
-    /// per 32 values).
-    mxfp4_dot, mxfp4_rows, mxfp4_rows, &[u8]
+    /// per 32 values); the AVX-512 kernel where the CPU has it.
+    mxfp4_dot, mxfp4_rows, mxfp4_dot_avx2
 );
 row_kernel!(
     /// `out[r] = Σ_b scales[b] · Σ_j x_r[16b + j] · 2·e2m1(code_j)` for one
@@ -803,6 +817,9 @@ mod tests {
             let w = crate::quant::ggml_q4_0::dequantize(&q, k).unwrap();
             check_both(&q[..], &w, [&q4_0_dot, &q4_0_rows], "q4_0");
             check_both(&q[..], &w, [&q4_0_dot_avx2, &q4_0_rows], "q4_0 avx2");
+            let q = mxfp4::quantize(&v).unwrap();
+            let w = mxfp4::dequantize(&q, k).unwrap();
+            check_both(&q[..], &w, [&mxfp4_dot_avx2, &mxfp4_rows], "mxfp4 avx2");
 
             // NVFP4 blocks are 16 values: an odd count too
             for k16 in [k, k - 16] {

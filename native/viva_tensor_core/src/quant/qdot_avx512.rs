@@ -13,6 +13,8 @@
 
 use std::arch::x86_64::*;
 
+use super::e2m1::DOUBLED;
+use super::mxfp4::e8m0_to_f32_half;
 use super::nf4::LEVELS;
 use super::qdot::ScaledRow;
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
@@ -25,26 +27,20 @@ pub fn has_avx512() -> bool {
         && std::is_x86_feature_detected!("f16c")
 }
 
-/// A q4_0 block at `b` (asking for the line [`STREAM_PREFETCH_BYTES`]
-/// ahead): its scale in every lane and its codes minus 8 as f32, elements
-/// 0..16 and 16..32.
+/// The codes of a block at `codes` (16 bytes: low nibbles elements 0..16,
+/// high nibbles 16..32) looked up in `table` (`vpermps` reads the low 4 bits
+/// of each index), asking for the line [`STREAM_PREFETCH_BYTES`] ahead.
 ///
 /// # Safety
-/// AVX-512F and F16C; 18 readable bytes at `b`.
+/// AVX-512F; 16 readable bytes at `codes`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma,f16c")]
-unsafe fn q4_0_block(b: *const u8) -> (__m512, __m512, __m512) {
-    _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
-    let h = (b as *const u16).read_unaligned();
-    let d = _mm512_broadcastss_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(h as i32)));
-    let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(b.add(2) as *const __m128i));
-    // q − 8 for q = 0..16 as f32; vpermps reads only the low 4 index bits
-    let table = _mm512_setr_ps(
-        -8.0, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0,
-    );
+unsafe fn nibble_values(codes: *const u8, table: __m512) -> (__m512, __m512) {
+    _mm_prefetch::<_MM_HINT_T0>(codes.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+    let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(codes as *const __m128i));
     let lo = _mm512_permutexvar_ps(v, table);
     let hi = _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(v), table);
-    (d, lo, hi)
+    (lo, hi)
 }
 
 /// `Σ x[..16] · lo + x[16..32] · hi` as 16 lanes, for 32 values at `x`.
@@ -58,7 +54,54 @@ unsafe fn block_dot(x: *const f32, lo: __m512, hi: __m512) -> __m512 {
     _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), hi, s)
 }
 
-/// `tot[r] += d · Σ_j x_r[32·bi + j] · (q_j − 8)` for q4_0 block `bi` of
+/// A ggml-style block format as the nibble kernel reads it: `BYTES` bytes
+/// per 32 values, the 16 code bytes at `CODES_AT`, values `table[code]`
+/// times the block's `scale`.
+trait NibbleFormat {
+    const BYTES: usize;
+    const CODES_AT: usize;
+    /// The 16 code values as f32.
+    fn table() -> [f32; 16];
+    /// The block's scale, in every lane.
+    ///
+    /// # Safety
+    /// AVX-512F and F16C; the block's bytes readable at `b`.
+    unsafe fn scale(b: *const u8) -> __m512;
+}
+
+/// q4_0: f16 `d`, codes `q − 8`.
+struct Q4_0;
+impl NibbleFormat for Q4_0 {
+    const BYTES: usize = 18;
+    const CODES_AT: usize = 2;
+    fn table() -> [f32; 16] {
+        std::array::from_fn(|q| q as f32 - 8.0)
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma,f16c")]
+    unsafe fn scale(b: *const u8) -> __m512 {
+        let h = (b as *const u16).read_unaligned();
+        _mm512_broadcastss_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(h as i32)))
+    }
+}
+
+/// MXFP4 (ggml layout): E8M0 exponent byte, codes the doubled E2M1 values,
+/// times half the block's scale (as the AVX2 kernel).
+struct Mxfp4;
+impl NibbleFormat for Mxfp4 {
+    const BYTES: usize = 17;
+    const CODES_AT: usize = 1;
+    fn table() -> [f32; 16] {
+        DOUBLED.map(f32::from)
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma,f16c")]
+    unsafe fn scale(b: *const u8) -> __m512 {
+        _mm512_set1_ps(e8m0_to_f32_half(*b))
+    }
+}
+
+/// `tot[r] += scale · Σ_j x_r[32·bi + j] · table[code_j]` for block `bi` of
 /// `row` and every activation row.
 ///
 /// # Safety
@@ -66,43 +109,74 @@ unsafe fn block_dot(x: *const f32, lo: __m512, hi: __m512) -> __m512 {
 /// `xs` holds at least `32 · (bi + 1)` values (checked by the caller).
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma,f16c")]
-unsafe fn add_block<const R: usize>(tot: &mut [__m512; R], row: &[u8], xs: &[&[f32]], bi: usize) {
-    let (d, lo, hi) = q4_0_block(row.as_ptr().add(bi * 18));
+unsafe fn add_block<F: NibbleFormat, const R: usize>(
+    tot: &mut [__m512; R],
+    row: &[u8],
+    xs: &[&[f32]],
+    bi: usize,
+    table: __m512,
+) {
+    let b = row.as_ptr().add(bi * F::BYTES);
+    let d = F::scale(b);
+    let (lo, hi) = nibble_values(b.add(F::CODES_AT), table);
     for (t, x) in tot.iter_mut().zip(xs) {
         let s = block_dot(x.as_ptr().add(bi * 32), lo, hi);
         *t = _mm512_fmadd_ps(d, s, *t);
     }
 }
 
-/// q4_0 row (18-byte blocks: f16 `d`, 16 bytes of nibbles, low nibbles
-/// elements 0..16) against `R` activation rows of `32 · blocks` values:
-/// `out[r] = Σ_b d_b · Σ_j x_r[32b + j] · (q_j − 8)`. Two accumulators per
-/// row (even and odd blocks, unrolled: indexing them by `bi & 1` put them
-/// on the stack), so consecutive blocks do not wait on one another's fused
-/// multiply-add.
+/// A row of format `F` against `R` activation rows of `32 · blocks` values:
+/// `out[r] = Σ_b scale_b · Σ_j x_r[32b + j] · table[code_j]`. Two
+/// accumulators per row (even and odd blocks, unrolled: indexing them by
+/// `bi & 1` put them on the stack), so consecutive blocks do not wait on one
+/// another's fused multiply-add.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[inline]
 #[target_feature(enable = "avx512f,avx2,fma,f16c")]
-pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    let nb = row.len() / 18;
+unsafe fn nibble_rows<F: NibbleFormat, const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let nb = row.len() / F::BYTES;
     assert!(xs.len() == R && out.len() >= R);
     assert!(xs.iter().all(|x| x.len() >= nb * 32));
+    let table = _mm512_loadu_ps(F::table().as_ptr());
     let (mut even, mut odd) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
     let mut bi = 0;
     // SAFETY (both loops): blocks bi (and bi + 1) < nb lie in `row`, and
     // every row of `xs` holds 32 · nb values (asserted above)
     while bi + 2 <= nb {
-        add_block(&mut even, row, xs, bi);
-        add_block(&mut odd, row, xs, bi + 1);
+        add_block::<F, R>(&mut even, row, xs, bi, table);
+        add_block::<F, R>(&mut odd, row, xs, bi + 1, table);
         bi += 2;
     }
     if bi < nb {
-        add_block(&mut even, row, xs, bi);
+        add_block::<F, R>(&mut even, row, xs, bi, table);
     }
     for r in 0..R {
         out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
     }
+}
+
+/// q4_0 row (18-byte blocks: f16 `d`, 16 bytes of nibbles, low nibbles
+/// elements 0..16) against `R` activation rows of `32 · blocks` values:
+/// `out[r] = Σ_b d_b · Σ_j x_r[32b + j] · (q_j − 8)`.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    nibble_rows::<Q4_0, R>(row, xs, out)
+}
+
+/// MXFP4 row (17-byte blocks: E8M0 exponent, 16 bytes of E2M1 nibbles, low
+/// nibbles elements 0..16) against `R` activation rows: the doubled E2M1
+/// values times `e8m0_to_f32_half(e)` per block, as the AVX2 kernel.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    nibble_rows::<Mxfp4, R>(row, xs, out)
 }
 
 /// NF4 codes (element `2i` in the HIGH nibble of byte `i`) with one absmax
