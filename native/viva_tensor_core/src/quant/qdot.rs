@@ -524,8 +524,9 @@ row_kernel!(
     /// multiple of 32 (panics otherwise, on the AVX2 path).
     nf4_dot, nf4_rows, nf4_rows, ScaledRow<'_, u8>
 );
-/// Whether [`nf4_pairs_dot`] runs here (the CPU has AVX-512F); when it
-/// does not, use [`nf4_dot`] on activations in their own order.
+/// Whether [`nf4_pairs_dot`] and [`nvfp4_pairs_dot`] run here (the CPU has
+/// AVX-512F); when they do not, use [`nf4_dot`] / [`nvfp4_dot`] on
+/// activations in their own order.
 pub fn has_nf4_pairs() -> bool {
     #[cfg(target_arch = "x86_64")]
     return super::qdot_avx512::has_avx512();
@@ -549,6 +550,35 @@ pub fn pair_order(x: &[f32]) -> Vec<f32> {
                 .chain((0..16).map(move |i| c[2 * i + 1]))
         })
         .collect()
+}
+
+/// [`nvfp4_dot`] (same result up to f32 summation order) for activation
+/// rows in [`pair_order`] and rows of an even number of blocks, with the
+/// AVX-512 kernel; only where [`has_nf4_pairs`].
+///
+/// # Panics
+/// Without AVX-512F, for an odd number of blocks, for 0 or more than
+/// [`MAX_R`] rows, or for rows shorter than the codes.
+pub fn nvfp4_pairs_dot(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
+    assert!(
+        has_nf4_pairs(),
+        "nvfp4_pairs_dot needs AVX-512F (check has_nf4_pairs)"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        use super::qdot_avx512 as v;
+        // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C (asserted);
+        // the kernel asserts its slice-length preconditions.
+        unsafe {
+            match xs_pairs.len() {
+                1 => v::nvfp4_pairs_rows::<1>(row, xs_pairs, out),
+                2 => v::nvfp4_pairs_rows::<2>(row, xs_pairs, out),
+                3 => v::nvfp4_pairs_rows::<3>(row, xs_pairs, out),
+                4 => v::nvfp4_pairs_rows::<4>(row, xs_pairs, out),
+                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+            }
+        }
+    }
 }
 
 /// [`nf4_dot`] (same result up to f32 summation order) for activation rows
@@ -835,6 +865,19 @@ mod tests {
                 };
                 let w = nvfp4::dequantize(&q, k16).unwrap();
                 check_both(row, &w, [&nvfp4_dot, &nvfp4_rows], "nvfp4");
+                if has_nf4_pairs() && k16 % 32 == 0 {
+                    let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
+                        .map(|s| crate::quant::qmatmul::tests::values(k16, 100 + s))
+                        .collect();
+                    let pairs: Vec<Vec<f32>> = xs.iter().map(|x| pair_order(x)).collect();
+                    for rows in 1..=MAX_R {
+                        let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
+                        let xp: Vec<&[f32]> = pairs[..rows].iter().map(|v| v.as_slice()).collect();
+                        let mut out = [f32::NAN; MAX_R];
+                        nvfp4_pairs_dot(row, &xp, &mut out);
+                        check_dot(&out, &xr, &w, &format!("nvfp4 avx512 k={k16} R={rows}"));
+                    }
+                }
             }
 
             for bs in [32, 64, 128].into_iter().filter(|bs| k % bs == 0) {

@@ -247,3 +247,60 @@ pub unsafe fn nf4_pairs_rows<const R: usize>(
         out[r] = _mm512_reduce_add_ps(tot[r]);
     }
 }
+
+/// NVFP4 codes (element `2i` in the LOW nibble of byte `i`, 8 bytes per
+/// 16-value block) with one scale per block (half the effective scale, as
+/// the AVX2 kernel reads the doubled E2M1 values) against `R` activation
+/// rows in pair order ([`super::qdot::pair_order`]); an even number of
+/// blocks. Each 16 code bytes are two blocks: lanes 0..8 of the looked-up
+/// vectors belong to the first, 8..16 to the second, so the chunk's sum is
+/// scaled by a vector holding each block's scale in its lanes.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn nvfp4_pairs_rows<const R: usize>(
+    row: ScaledRow<'_, u8>,
+    xs: &[&[f32]],
+    out: &mut [f32],
+) {
+    let nb = row.scales.len();
+    assert!(nb.is_multiple_of(2) && row.codes.len() >= nb * 8);
+    assert!(xs.len() == R && out.len() >= R);
+    assert!(xs.iter().all(|x| x.len() >= nb * 16));
+    let table = _mm512_loadu_ps(DOUBLED.map(f32::from).as_ptr());
+    let chunk = |acc: &mut [__m512; R], c: usize| {
+        // SAFETY: blocks 2c, 2c + 1 < nb lie in `codes` and `scales`, and
+        // every row holds 16 · nb values (asserted above)
+        let p = row.codes.as_ptr().add(c * 16);
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(p as *const __m128i));
+        let even = _mm512_permutexvar_ps(v, table);
+        let odd = _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(v), table);
+        let scale = _mm512_mask_blend_ps(
+            0xFF00,
+            _mm512_set1_ps(row.scales[2 * c]),
+            _mm512_set1_ps(row.scales[2 * c + 1]),
+        );
+        for (a, x) in acc.iter_mut().zip(xs) {
+            let x = x.as_ptr().add(c * 32);
+            let s = _mm512_mul_ps(_mm512_loadu_ps(x), even);
+            let s = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), odd, s);
+            *a = _mm512_fmadd_ps(scale, s, *a);
+        }
+    };
+    let (mut first, mut second) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
+    let chunks = nb / 2;
+    let mut c = 0;
+    while c + 2 <= chunks {
+        chunk(&mut first, c);
+        chunk(&mut second, c + 1);
+        c += 2;
+    }
+    if c < chunks {
+        chunk(&mut first, c);
+    }
+    for r in 0..R {
+        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(first[r], second[r]));
+    }
+}

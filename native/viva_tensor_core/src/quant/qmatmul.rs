@@ -303,10 +303,15 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
     let xs: Vec<&[f32]> = x.chunks_exact(k).collect();
     let mut nvfp4_scales = [0f32; 256];
     let kernel = row_kernel(w, k, &mut nvfp4_scales);
-    // NF4 on AVX-512 reads the activations in pair order, rearranged once
-    // here for every row (its rows are whole blocks of a multiple of 32)
+    // NF4 and NVFP4 on AVX-512 read the activations in pair order,
+    // rearranged once here for every row (NF4 rows are whole blocks of a
+    // multiple of 32)
     let pairs: Vec<Vec<f32>> = match kernel {
         RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) if qdot::has_nf4_pairs() => {
+            xs.iter().map(|x| qdot::pair_order(x)).collect()
+        }
+        // NVFP4 rows take this path when they are whole pairs of blocks
+        RowKernel::Nvfp4(..) if qdot::has_nf4_pairs() && k.is_multiple_of(32) => {
             xs.iter().map(|x| qdot::pair_order(x)).collect()
         }
         _ => Vec::new(),
@@ -366,7 +371,11 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                             codes: &codes[r * k / 2..(r + 1) * k / 2],
                             scales: scratch,
                         };
-                        qdot::nvfp4_dot(row, &xs, out)
+                        if xs_pairs.is_empty() {
+                            qdot::nvfp4_dot(row, &xs, out)
+                        } else {
+                            qdot::nvfp4_pairs_dot(row, &xs_pairs, out)
+                        }
                     }
                     RowKernel::Nf4(codes, absmax, block) => {
                         let nb = k / block;
