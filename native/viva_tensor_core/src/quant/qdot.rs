@@ -19,9 +19,10 @@
 //! assumed from `target-cpu=native`) the row kernels run the intrinsic
 //! versions in [`super::qdot_avx2`] instead: LLVM did not vectorize the
 //! nibble unpacking of the portable code well (see that module for the
-//! measurement); where the CPU also has AVX-512F, q4_0 runs the kernel of
-//! [`super::qdot_avx512`]. They differ only in f32 rounding (FMA, summation
-//! order).
+//! measurement); where the CPU also has AVX-512F, q4_0 and MXFP4 run the
+//! kernels of [`super::qdot_avx512`], and NF4 / NVFP4 the ones that read
+//! activations in [`pair_order`] ([`nf4_pairs_dot`], [`nvfp4_pairs_dot`]).
+//! They differ only in f32 rounding (FMA, summation order).
 
 use super::e2m1::DOUBLED;
 use super::mxfp4::e8m0_to_f32_half;
@@ -412,6 +413,20 @@ pub fn has_qdot_avx2() -> bool {
     has_avx2_fma() && std::is_x86_feature_detected!("f16c")
 }
 
+/// `$k::<R>(row, xs, out)` for `R = xs.len()` (1..=[`MAX_R`]; more panics):
+/// the row-count dispatch every kernel macro below shares.
+macro_rules! by_rows {
+    ($v:ident :: $k:ident, $row:expr, $xs:expr, $out:expr) => {
+        match $xs.len() {
+            1 => $v::$k::<1>($row, $xs, $out),
+            2 => $v::$k::<2>($row, $xs, $out),
+            3 => $v::$k::<3>($row, $xs, $out),
+            4 => $v::$k::<4>($row, $xs, $out),
+            n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+        }
+    };
+}
+
 /// Defines the public kernel `$name(row, xs, out)`: dispatches on the number
 /// of activation rows (1..=MAX_R) and on the CPU, to the AVX2 kernel
 /// `qdot_avx2::$avx` when available, else to the portable `$imp`.
@@ -425,13 +440,7 @@ macro_rules! row_kernel {
                 // SAFETY: the CPU supports AVX2, FMA and F16C (checked above); the
                 // kernel asserts its slice-length preconditions.
                 unsafe {
-                    match xs.len() {
-                        1 => v::$avx::<1>(row, xs, out),
-                        2 => v::$avx::<2>(row, xs, out),
-                        3 => v::$avx::<3>(row, xs, out),
-                        4 => v::$avx::<4>(row, xs, out),
-                        n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
-                    }
+                    by_rows!(v::$avx, row, xs, out)
                 }
                 return;
             }
@@ -452,13 +461,7 @@ macro_rules! avx512_kernel {
                 // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C
                 // (checked above); the kernel asserts its slice lengths.
                 unsafe {
-                    match xs.len() {
-                        1 => v::$k512::<1>(row, xs, out),
-                        2 => v::$k512::<2>(row, xs, out),
-                        3 => v::$k512::<3>(row, xs, out),
-                        4 => v::$k512::<4>(row, xs, out),
-                        n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
-                    }
+                    by_rows!(v::$k512, row, xs, out)
                 }
                 return;
             }
@@ -552,62 +555,41 @@ pub fn pair_order(x: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// [`nvfp4_dot`] (same result up to f32 summation order) for activation
-/// rows in [`pair_order`] and rows of an even number of blocks, with the
-/// AVX-512 kernel; only where [`has_nf4_pairs`].
-///
-/// # Panics
-/// Without AVX-512F, for an odd number of blocks, for 0 or more than
-/// [`MAX_R`] rows, or for rows shorter than the codes.
-pub fn nvfp4_pairs_dot(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
-    assert!(
-        has_nf4_pairs(),
-        "nvfp4_pairs_dot needs AVX-512F (check has_nf4_pairs)"
-    );
-    #[cfg(target_arch = "x86_64")]
-    {
-        use super::qdot_avx512 as v;
-        // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C (asserted);
-        // the kernel asserts its slice-length preconditions.
-        unsafe {
-            match xs_pairs.len() {
-                1 => v::nvfp4_pairs_rows::<1>(row, xs_pairs, out),
-                2 => v::nvfp4_pairs_rows::<2>(row, xs_pairs, out),
-                3 => v::nvfp4_pairs_rows::<3>(row, xs_pairs, out),
-                4 => v::nvfp4_pairs_rows::<4>(row, xs_pairs, out),
-                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
+/// Defines `$name(row, xs_pairs, out)` over the AVX-512 pair-order kernel
+/// `qdot_avx512::$k512` (only where [`has_nf4_pairs`]).
+macro_rules! pairs_kernel {
+    ($(#[$m:meta])* $name:ident, $k512:ident) => {
+        $(#[$m])*
+        ///
+        /// # Panics
+        /// Without AVX-512F, for 0 or more than [`MAX_R`] rows, or for rows
+        /// shorter than the codes.
+        pub fn $name(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
+            assert!(has_nf4_pairs(), "{} needs AVX-512F (check has_nf4_pairs)", stringify!($name));
+            #[cfg(target_arch = "x86_64")]
+            {
+                use super::qdot_avx512 as v;
+                // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C
+                // (asserted); the kernel asserts its slice lengths.
+                unsafe {
+                    by_rows!(v::$k512, row, xs_pairs, out)
+                }
             }
         }
-    }
+    };
 }
 
-/// [`nf4_dot`] (same result up to f32 summation order) for activation rows
-/// in [`pair_order`], with the AVX-512 kernel; only where [`has_nf4_pairs`].
-///
-/// # Panics
-/// Without AVX-512F, for 0 or more than [`MAX_R`] rows, or for rows
-/// shorter than the codes.
-pub fn nf4_pairs_dot(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
-    assert!(
-        has_nf4_pairs(),
-        "nf4_pairs_dot needs AVX-512F (check has_nf4_pairs)"
-    );
-    #[cfg(target_arch = "x86_64")]
-    {
-        use super::qdot_avx512 as v;
-        // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C (asserted);
-        // the kernel asserts its slice-length preconditions.
-        unsafe {
-            match xs_pairs.len() {
-                1 => v::nf4_pairs_rows::<1>(row, xs_pairs, out),
-                2 => v::nf4_pairs_rows::<2>(row, xs_pairs, out),
-                3 => v::nf4_pairs_rows::<3>(row, xs_pairs, out),
-                4 => v::nf4_pairs_rows::<4>(row, xs_pairs, out),
-                n => panic!("qdot kernels take 1..={MAX_R} rows, got {n}"),
-            }
-        }
-    }
-}
+pairs_kernel!(
+    /// [`nvfp4_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`pair_order`] and rows of an even number of blocks (the
+    /// kernel panics on an odd one), with the AVX-512 kernel.
+    nvfp4_pairs_dot, nvfp4_pairs_rows
+);
+pairs_kernel!(
+    /// [`nf4_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`pair_order`], with the AVX-512 kernel.
+    nf4_pairs_dot, nf4_pairs_rows
+);
 
 row_kernel!(
     /// `out[r] = Σ_b scales[b] · Σ_j x_r[j] · q_j` for one row of int8 codes
@@ -799,6 +781,24 @@ mod tests {
         }
     }
 
+    type PairsKernel = fn(ScaledRow<'_, u8>, &[&[f32]], &mut [f32]);
+
+    /// A pair-order kernel on `row` for 1..=4 activation rows (given to it
+    /// in pair order), checked against `w` with the rows in their own order.
+    fn check_pairs(row: ScaledRow<'_, u8>, w: &[f32], kernel: PairsKernel, what: &str) {
+        let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
+            .map(|s| crate::quant::qmatmul::tests::values(w.len(), 100 + s))
+            .collect();
+        let pairs: Vec<Vec<f32>> = xs.iter().map(|x| pair_order(x)).collect();
+        for rows in 1..=MAX_R {
+            let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
+            let xp: Vec<&[f32]> = pairs[..rows].iter().map(|v| v.as_slice()).collect();
+            let mut out = [f32::NAN; MAX_R];
+            kernel(row, &xp, &mut out);
+            check_dot(&out, &xr, w, &format!("{what} R={rows}"));
+        }
+    }
+
     /// The packed kernels added for the other formats, on random weights
     /// quantized by each format and several row lengths (1..=8 blocks; f16,
     /// bf16 and fp8 also with a ragged tail of 1..31 values), against the
@@ -866,17 +866,7 @@ mod tests {
                 let w = nvfp4::dequantize(&q, k16).unwrap();
                 check_both(row, &w, [&nvfp4_dot, &nvfp4_rows], "nvfp4");
                 if has_nf4_pairs() && k16 % 32 == 0 {
-                    let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
-                        .map(|s| crate::quant::qmatmul::tests::values(k16, 100 + s))
-                        .collect();
-                    let pairs: Vec<Vec<f32>> = xs.iter().map(|x| pair_order(x)).collect();
-                    for rows in 1..=MAX_R {
-                        let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
-                        let xp: Vec<&[f32]> = pairs[..rows].iter().map(|v| v.as_slice()).collect();
-                        let mut out = [f32::NAN; MAX_R];
-                        nvfp4_pairs_dot(row, &xp, &mut out);
-                        check_dot(&out, &xr, &w, &format!("nvfp4 avx512 k={k16} R={rows}"));
-                    }
+                    check_pairs(row, &w, nvfp4_pairs_dot, &format!("nvfp4 avx512 k={k16}"));
                 }
             }
 
@@ -889,18 +879,7 @@ mod tests {
                 let w = nf4::dequantize(&q, k).unwrap();
                 check_both(row, &w, [&nf4_dot, &nf4_rows], &format!("nf4/{bs}"));
                 if has_nf4_pairs() {
-                    // the AVX-512 kernel on the same activations in pair order
-                    let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
-                        .map(|s| crate::quant::qmatmul::tests::values(k, 100 + s))
-                        .collect();
-                    let pairs: Vec<Vec<f32>> = xs.iter().map(|x| pair_order(x)).collect();
-                    for rows in 1..=MAX_R {
-                        let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
-                        let xp: Vec<&[f32]> = pairs[..rows].iter().map(|v| v.as_slice()).collect();
-                        let mut out = [f32::NAN; MAX_R];
-                        nf4_pairs_dot(row, &xp, &mut out);
-                        check_dot(&out, &xr, &w, &format!("nf4/{bs} avx512 R={rows}"));
-                    }
+                    check_pairs(row, &w, nf4_pairs_dot, &format!("nf4/{bs} avx512"));
                 }
 
                 let g = Int8Granularity::PerBlock { block_size: bs };

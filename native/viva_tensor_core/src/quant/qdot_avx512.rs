@@ -1,10 +1,14 @@
-//! AVX-512 versions of the hottest [`super::qdot`] row kernels, selected at
-//! run time where the CPU has AVX-512F (never from `target-cpu=native`);
-//! CPUs without it run the AVX2 kernels of [`super::qdot_avx2`].
+//! AVX-512 versions of the 4-bit [`super::qdot`] row kernels (q4_0, MXFP4,
+//! NF4 / NF4-DQ, NVFP4), selected at run time where the CPU has AVX-512F
+//! (never from `target-cpu=native`); CPUs without it run the AVX2 kernels
+//! of [`super::qdot_avx2`].
 //!
-//! Why: a 32-value q4_0 block is two 16-lane vectors here against four
-//! 8-lane ones, and each 16 codes become f32 (minus 8) by one `vpermps`
-//! lookup instead of a widening and a conversion per 8. On the 2-vCPU Xeon of 2026-12-03 (Sapphire Rapids class) a
+//! Why: a 32-value block is two 16-lane vectors here against four 8-lane
+//! ones, and each 16 codes become their f32 values by one `vpermps` lookup
+//! in a 16-entry table, where the AVX2 kernels widen and convert per 8
+//! (q4_0) or assemble levels from bytes (NF4: 12 operations per 16). NF4 and
+//! NVFP4 hold two neighbouring elements in one byte, so their kernels read
+//! the activations in pair order (`qdot::pair_order`, built once per call). On the 2-vCPU Xeon of 2026-12-03 (Sapphire Rapids class) a
 //! 4096 × 4096 q4_0 GEMV on one thread took 1.25 ms with the AVX2 kernel and
 //! ~0.9 ms with this one (command and figures in the README, "Quantized
 //! matmul"). Results differ from the AVX2 kernel only by f32 summation order.
