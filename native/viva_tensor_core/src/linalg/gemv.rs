@@ -6,22 +6,23 @@
 //! multiplying, so a product with one row of `a` reads the weight, writes a
 //! packed copy and reads that again. On the 2-vCPU Xeon of 2026-12-03, a
 //! `[1, 4096] @ [4096, 4096]ᵀ` f32 product took 5.4 ms through the GEMM, a
-//! third of it packing; rows dotted straight from the weight take ~1.5 ms
-//! (the README's "Quantized matmul" section has the command).
+//! third of it packing; rows dotted straight from the weight take 1.3–1.4
+//! ms (the README's matmul notes under "Tensor math" give both figures).
 //!
 //! Two layouts, both reading `b` once, in place:
 //! - **columns of `b` contiguous** (`b` a transposed row-major weight, the
 //!   `x @ Wᵀ` of a linear layer): every output is a dot product of a row of
-//!   `a` with a column of `b`, summed in 8 lanes;
+//!   `a` with a column of `b`, asking for the lines of the column
+//!   [`PREFETCH_BYTES`] ahead (x86-64): f32 through the quantized GEMV's
+//!   kernel for decoded rows (AVX2 + FMA intrinsics), f64 in 8 lanes;
 //! - **rows of `b` contiguous** (`x @ B` on a row-major `B`): each row `p`
 //!   of `b` is added, times `a[i, p]`, to the outputs of a band of columns
 //!   that stays in L1, so every output is summed in order of `p`.
 //!
 //! Both run over bands of output columns in parallel (rayon) for products of
-//! at least [`super::matmul`]'s serial threshold, and ask for the cache
-//! lines of `b` [`PREFETCH_BYTES`] ahead (x86-64). The kernels are written
-//! for the vectorizer and compiled twice on x86-64: baseline, and with AVX2
-//! + FMA enabled, picked at run time.
+//! at least [`super::matmul`]'s serial threshold. The generic kernels are
+//! written for the vectorizer and compiled twice on x86-64: baseline, and
+//! with AVX2 + FMA enabled, picked at run time.
 
 use std::ops::{Add, Mul};
 
