@@ -88,13 +88,18 @@ pub(super) struct Strided<'a, T> {
 }
 
 impl<T: Copy> Strided<'_, T> {
+    /// Storage index of element `[i, j]`.
+    fn index(&self, i: usize, j: usize) -> usize {
+        (self.offset as isize + i as isize * self.rs + j as isize * self.cs) as usize
+    }
+
     fn at(&self, i: usize, j: usize) -> T {
-        self.data[(self.offset as isize + i as isize * self.rs + j as isize * self.cs) as usize]
+        self.data[self.index(i, j)]
     }
 
     /// `len` elements from `[i, j]` along a unit stride (`rs` or `cs` = 1).
     fn run(&self, i: usize, j: usize, len: usize) -> &[T] {
-        let start = (self.offset as isize + i as isize * self.rs + j as isize * self.cs) as usize;
+        let start = self.index(i, j);
         &self.data[start..start + len]
     }
 }
@@ -120,17 +125,17 @@ pub(super) fn product<T: GemvScalar>(
         .collect();
     let rows: Vec<&[T]> = a_rows.chunks_exact(k).collect();
     // out is row-major [m, n]; tasks own bands of columns, which are not
-    // contiguous in `out` for m > 1, so each computes a [band, m] block and
-    // the blocks are copied in afterwards
+    // contiguous in `out` for m > 1, so each computes its [m, band] block
+    // and the blocks' rows are copied in afterwards
     let by_cols = b.rs == 1;
     let band = if by_cols { COL_BAND } else { ROW_BAND };
     let task = |c0: usize| -> Vec<T> {
         let cols = band.min(n - c0);
-        let mut block = vec![T::default(); cols * m];
+        let mut block = vec![T::default(); m * cols];
         if by_cols {
             columns(&rows, b, k, c0, &mut block);
         } else {
-            rows_axpy(&rows, b, k, c0, cols, &mut block);
+            rows_axpy(&rows, b, c0, &mut block);
         }
         block
     };
@@ -141,42 +146,35 @@ pub(super) fn product<T: GemvScalar>(
         starts.iter().map(|&c0| task(c0)).collect()
     };
     for (&c0, block) in starts.iter().zip(&blocks) {
-        for (j, vals) in block.chunks_exact(m).enumerate() {
-            for (i, &v) in vals.iter().enumerate() {
-                out[i * n + c0 + j] = v;
-            }
+        let cols = block.len() / m;
+        for (i, vals) in block.chunks_exact(cols).enumerate() {
+            out[i * n + c0..i * n + c0 + cols].copy_from_slice(vals);
         }
     }
 }
 
-/// Columns-contiguous layout: `block[j · m + i] = rows[i] · b[:, c0 + j]`.
+/// Columns-contiguous layout: `block[i · cols + j] = rows[i] · b[:, c0 + j]`
+/// (`block` is `[m, cols]`).
 fn columns<T: GemvScalar>(rows: &[&[T]], b: Strided<'_, T>, k: usize, c0: usize, block: &mut [T]) {
-    for (j, dst) in block.chunks_exact_mut(rows.len()).enumerate() {
-        T::dots(rows, b.run(0, c0 + j, k), dst);
+    let m = rows.len();
+    let cols = block.len() / m;
+    let mut dst = [T::default(); MAX_ROWS];
+    for j in 0..cols {
+        T::dots(rows, b.run(0, c0 + j, k), &mut dst[..m]);
+        for (i, &v) in dst[..m].iter().enumerate() {
+            block[i * cols + j] = v;
+        }
     }
 }
 
-/// Rows-contiguous layout: `block[j · m + i] = Σ_p rows[i][p] · b[p, c0 + j]`
-/// for `j < cols`, summed in order of `p`.
-fn rows_axpy<T: GemvScalar>(
-    rows: &[&[T]],
-    b: Strided<'_, T>,
-    k: usize,
-    c0: usize,
-    cols: usize,
-    block: &mut [T],
-) {
-    let m = rows.len();
-    let mut acc = vec![T::default(); m * cols]; // [m, cols]
-    for p in 0..k {
+/// Rows-contiguous layout: `block[i · cols + j] += Σ_p rows[i][p] · b[p, c0 +
+/// j]` (`block` is `[m, cols]`, zeroed by the caller), summed in order of `p`.
+fn rows_axpy<T: GemvScalar>(rows: &[&[T]], b: Strided<'_, T>, c0: usize, block: &mut [T]) {
+    let cols = block.len() / rows.len();
+    for p in 0..rows[0].len() {
         let brow = b.run(p, c0, cols);
-        for (i, row) in rows.iter().enumerate() {
-            axpy(row[p], brow, &mut acc[i * cols..(i + 1) * cols]);
-        }
-    }
-    for (i, a) in acc.chunks_exact(cols).enumerate() {
-        for (j, &v) in a.iter().enumerate() {
-            block[j * m + i] = v;
+        for (row, acc) in rows.iter().zip(block.chunks_exact_mut(cols)) {
+            axpy(row[p], brow, acc);
         }
     }
 }

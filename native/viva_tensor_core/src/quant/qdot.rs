@@ -530,7 +530,7 @@ row_kernel!(
 /// Whether [`nf4_pairs_dot`] and [`nvfp4_pairs_dot`] run here (the CPU has
 /// AVX-512F); when they do not, use [`nf4_dot`] / [`nvfp4_dot`] on
 /// activations in their own order.
-pub fn has_nf4_pairs() -> bool {
+pub fn has_pair_kernels() -> bool {
     #[cfg(target_arch = "x86_64")]
     return super::qdot_avx512::has_avx512();
     #[cfg(not(target_arch = "x86_64"))]
@@ -556,7 +556,7 @@ pub fn pair_order(x: &[f32]) -> Vec<f32> {
 }
 
 /// Defines `$name(row, xs_pairs, out)` over the AVX-512 pair-order kernel
-/// `qdot_avx512::$k512` (only where [`has_nf4_pairs`]).
+/// `qdot_avx512::$k512` (only where [`has_pair_kernels`]).
 macro_rules! pairs_kernel {
     ($(#[$m:meta])* $name:ident, $k512:ident) => {
         $(#[$m])*
@@ -565,7 +565,7 @@ macro_rules! pairs_kernel {
         /// Without AVX-512F, for 0 or more than [`MAX_R`] rows, or for rows
         /// shorter than the codes.
         pub fn $name(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
-            assert!(has_nf4_pairs(), "{} needs AVX-512F (check has_nf4_pairs)", stringify!($name));
+            assert!(has_pair_kernels(), "{} needs AVX-512F (check has_pair_kernels)", stringify!($name));
             #[cfg(target_arch = "x86_64")]
             {
                 use super::qdot_avx512 as v;
@@ -865,7 +865,7 @@ mod tests {
                 };
                 let w = nvfp4::dequantize(&q, k16).unwrap();
                 check_both(row, &w, [&nvfp4_dot, &nvfp4_rows], "nvfp4");
-                if has_nf4_pairs() && k16 % 32 == 0 {
+                if has_pair_kernels() && k16 % 32 == 0 {
                     check_pairs(row, &w, nvfp4_pairs_dot, &format!("nvfp4 avx512 k={k16}"));
                 }
             }
@@ -878,7 +878,7 @@ mod tests {
                 };
                 let w = nf4::dequantize(&q, k).unwrap();
                 check_both(row, &w, [&nf4_dot, &nf4_rows], &format!("nf4/{bs}"));
-                if has_nf4_pairs() {
+                if has_pair_kernels() {
                     check_pairs(row, &w, nf4_pairs_dot, &format!("nf4/{bs} avx512"));
                 }
 

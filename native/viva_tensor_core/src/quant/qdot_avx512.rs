@@ -31,6 +31,29 @@ pub fn has_avx512() -> bool {
         && std::is_x86_feature_detected!("f16c")
 }
 
+/// `step(acc, i)` for every `i` in `range`, alternating between two sets of
+/// accumulators (`first` for the 1st, 3rd, ... step, `second` for the
+/// others), so no fused multiply-add waits on the previous step's. Written
+/// out as a loop of pairs: accumulators indexed by `i & 1` were put on the
+/// stack.
+#[inline(always)]
+fn alternating<A>(
+    range: std::ops::Range<usize>,
+    first: &mut A,
+    second: &mut A,
+    mut step: impl FnMut(&mut A, usize),
+) {
+    let mut i = range.start;
+    while i + 2 <= range.end {
+        step(first, i);
+        step(second, i + 1);
+        i += 2;
+    }
+    if i < range.end {
+        step(first, i);
+    }
+}
+
 /// The codes of a block at `codes` (16 bytes: low nibbles elements 0..16,
 /// high nibbles 16..32) looked up in `table` (`vpermps` reads the low 4 bits
 /// of each index), asking for the line [`STREAM_PREFETCH_BYTES`] ahead.
@@ -130,10 +153,8 @@ unsafe fn add_block<F: NibbleFormat, const R: usize>(
 }
 
 /// A row of format `F` against `R` activation rows of `32 · blocks` values:
-/// `out[r] = Σ_b scale_b · Σ_j x_r[32b + j] · table[code_j]`. Two
-/// accumulators per row (even and odd blocks, unrolled: indexing them by
-/// `bi & 1` put them on the stack), so consecutive blocks do not wait on one
-/// another's fused multiply-add.
+/// `out[r] = Σ_b scale_b · Σ_j x_r[32b + j] · table[code_j]`, even and odd
+/// blocks into two accumulators per row ([`alternating`]).
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
@@ -145,17 +166,11 @@ unsafe fn nibble_rows<F: NibbleFormat, const R: usize>(row: &[u8], xs: &[&[f32]]
     assert!(xs.iter().all(|x| x.len() >= nb * 32));
     let table = _mm512_loadu_ps(F::table().as_ptr());
     let (mut even, mut odd) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
-    let mut bi = 0;
-    // SAFETY (both loops): blocks bi (and bi + 1) < nb lie in `row`, and
-    // every row of `xs` holds 32 · nb values (asserted above)
-    while bi + 2 <= nb {
-        add_block::<F, R>(&mut even, row, xs, bi, table);
-        add_block::<F, R>(&mut odd, row, xs, bi + 1, table);
-        bi += 2;
-    }
-    if bi < nb {
-        add_block::<F, R>(&mut even, row, xs, bi, table);
-    }
+    // SAFETY: blocks bi < nb lie in `row`, and every row of `xs` holds
+    // 32 · nb values (asserted above)
+    alternating(0..nb, &mut even, &mut odd, |acc, bi| {
+        add_block::<F, R>(acc, row, xs, bi, table)
+    });
     for r in 0..R {
         out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
     }
@@ -191,8 +206,7 @@ pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f
 /// code bytes meet the first 16 and the low nibbles the last 16:
 /// `out[r] = Σ_b absmax_b · Σ_j x_r[j] · LEVELS[code_j]`, each 16 levels one
 /// `vpermps`. The AVX2 kernel needs 12 byte operations per 16 levels.
-/// Chunks alternate between two pairs of accumulators, so no multiply-add
-/// waits on the previous chunk's.
+/// Chunks alternate between two pairs of accumulators ([`alternating`]).
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
@@ -229,15 +243,12 @@ pub unsafe fn nf4_pairs_rows<const R: usize>(
     for (bi, &absmax) in row.scales.iter().enumerate() {
         let zero = [[_mm512_setzero_ps(); 2]; R];
         let (mut first, mut second) = (zero, zero);
-        let (mut ci, end) = (bi * per_block, (bi + 1) * per_block);
-        while ci + 2 <= end {
-            chunk(&mut first, ci);
-            chunk(&mut second, ci + 1);
-            ci += 2;
-        }
-        if ci < end {
-            chunk(&mut first, ci);
-        }
+        alternating(
+            bi * per_block..(bi + 1) * per_block,
+            &mut first,
+            &mut second,
+            chunk,
+        );
         let a = _mm512_set1_ps(absmax);
         for r in 0..R {
             let s = _mm512_add_ps(
@@ -294,16 +305,7 @@ pub unsafe fn nvfp4_pairs_rows<const R: usize>(
         }
     };
     let (mut first, mut second) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
-    let chunks = nb / 2;
-    let mut c = 0;
-    while c + 2 <= chunks {
-        chunk(&mut first, c);
-        chunk(&mut second, c + 1);
-        c += 2;
-    }
-    if c < chunks {
-        chunk(&mut first, c);
-    }
+    alternating(0..nb / 2, &mut first, &mut second, chunk);
     for r in 0..R {
         out[r] = _mm512_reduce_add_ps(_mm512_add_ps(first[r], second[r]));
     }

@@ -304,17 +304,17 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
     let mut nvfp4_scales = [0f32; 256];
     let kernel = row_kernel(w, k, &mut nvfp4_scales);
     // NF4 and NVFP4 on AVX-512 read the activations in pair order,
-    // rearranged once here for every row (NF4 rows are whole blocks of a
-    // multiple of 32)
-    let pairs: Vec<Vec<f32>> = match kernel {
-        RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) if qdot::has_nf4_pairs() => {
-            xs.iter().map(|x| qdot::pair_order(x)).collect()
-        }
-        // NVFP4 rows take this path when they are whole pairs of blocks
-        RowKernel::Nvfp4(..) if qdot::has_nf4_pairs() && k.is_multiple_of(32) => {
-            xs.iter().map(|x| qdot::pair_order(x)).collect()
-        }
-        _ => Vec::new(),
+    // rearranged once here for every row
+    let pair_kernel = matches!(
+        kernel,
+        RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) | RowKernel::Nvfp4(..)
+    );
+    // k is a multiple of 32 for every NF4 row kernel; NVFP4 rows take the
+    // pair path only when they are whole pairs of 16-value blocks
+    let pairs: Vec<Vec<f32>> = if pair_kernel && qdot::has_pair_kernels() && k.is_multiple_of(32) {
+        xs.iter().map(|x| qdot::pair_order(x)).collect()
+    } else {
+        Vec::new()
     };
     let xs_pairs: Vec<&[f32]> = pairs.iter().map(|v| v.as_slice()).collect();
     let nf4_dot = |row: ScaledRow<'_, u8>, out: &mut [f32]| {
