@@ -19,9 +19,10 @@
 //! assumed from `target-cpu=native`) the row kernels run the intrinsic
 //! versions in [`super::qdot_avx2`] instead: LLVM did not vectorize the
 //! nibble unpacking of the portable code well (see that module for the
-//! measurement); where the CPU also has AVX-512F, q4_0 and MXFP4 run the
-//! kernels of [`super::qdot_avx512`], and NF4 / NVFP4 the ones that read
-//! activations in [`pair_order`] ([`nf4_pairs_dot`], [`nvfp4_pairs_dot`]).
+//! measurement); where the CPU also has AVX-512F, q8_0 runs the kernel of
+//! [`super::qdot_avx512`], and q4_0, q4_1, MXFP4, NF4 and NVFP4 the ones
+//! there that read activations in an [`Order`] (`*_nibbles_dot`,
+//! `*_pairs_dot`).
 //! They differ only in f32 rounding (FMA, summation order).
 
 use super::e2m1::DOUBLED;
@@ -187,6 +188,20 @@ pub struct ScaledRow<'a, T> {
     /// One f32 scale per block of the row, applied after the block's sum
     /// (nvfp4: half the effective scale, see [`nvfp4_dot`]).
     pub scales: &'a [f32],
+}
+
+/// One weight row whose block scales are stored as byte codes (NVFP4's
+/// E4M3 scales), with the f32 value of every code, as the AVX-512 NVFP4
+/// kernel reads it (no per-row pass turning codes into scales first).
+#[derive(Clone, Copy, Debug)]
+pub struct ByteScaledRow<'a> {
+    /// The row's packed codes, two per byte.
+    pub codes: &'a [u8],
+    /// One scale code per block.
+    pub scale_codes: &'a [u8],
+    /// What each scale code stands for (NVFP4: half the effective scale,
+    /// see [`nvfp4_dot`]).
+    pub scale_values: &'a [f32; 256],
 }
 
 /// One row of NVFP4 codes (16-value blocks, element `2i` in the low nibble)
@@ -471,18 +486,19 @@ macro_rules! avx512_kernel {
 }
 
 row_kernel!(
-    /// [`q4_0_dot`] without the AVX-512 kernel (AVX2 or portable).
-    q4_0_dot_avx2, q4_0_rows, q4_0_rows, &[u8]
-);
-avx512_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q4_0 blocks and
-    /// 1..=[`MAX_R`] activation rows of `32 · blocks` values each; the
-    /// AVX-512 kernel where the CPU has it, else as [`q4_0_dot_avx2`].
-    q4_0_dot, q4_0_rows, q4_0_dot_avx2
+    /// 1..=[`MAX_R`] activation rows of `32 · blocks` values each, in their
+    /// own order (AVX2 or portable; see [`q4_0_nibbles_dot`]).
+    q4_0_dot, q4_0_rows, q4_0_rows, &[u8]
 );
 row_kernel!(
-    /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks.
-    q8_0_dot, q8_0_rows, q8_0_rows, &[u8]
+    /// [`q8_0_dot`] without the AVX-512 kernel (AVX2 or portable).
+    q8_0_dot_avx2, q8_0_rows, q8_0_rows, &[u8]
+);
+avx512_kernel!(
+    /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks; the
+    /// AVX-512 kernel where the CPU has it, else as [`q8_0_dot_avx2`].
+    q8_0_dot, q8_0_rows, q8_0_dot_avx2
 );
 row_kernel!(
     /// `out[r] = Σ_j x_r[j] · q[j]` for one row of int8 codes (unscaled).
@@ -504,13 +520,9 @@ row_kernel!(
     q5_0_dot, q5_0_rows, q5_0_rows, &[u8]
 );
 row_kernel!(
-    /// [`mxfp4_dot`] without the AVX-512 kernel (AVX2 or portable).
-    mxfp4_dot_avx2, mxfp4_rows, mxfp4_rows, &[u8]
-);
-avx512_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of MXFP4 blocks (17 bytes
-    /// per 32 values); the AVX-512 kernel where the CPU has it.
-    mxfp4_dot, mxfp4_rows, mxfp4_dot_avx2
+    /// per 32 values), activations in their own order.
+    mxfp4_dot, mxfp4_rows, mxfp4_rows, &[u8]
 );
 row_kernel!(
     /// `out[r] = Σ_b scales[b] · Σ_j x_r[16b + j] · 2·e2m1(code_j)` for one
@@ -527,68 +539,124 @@ row_kernel!(
     /// multiple of 32 (panics otherwise, on the AVX2 path).
     nf4_dot, nf4_rows, nf4_rows, ScaledRow<'_, u8>
 );
-/// Whether [`nf4_pairs_dot`] and [`nvfp4_pairs_dot`] run here (the CPU has
-/// AVX-512F); when they do not, use [`nf4_dot`] / [`nvfp4_dot`] on
-/// activations in their own order.
-pub fn has_pair_kernels() -> bool {
+/// Whether the kernels that read activations in an [`Order`] run here (the
+/// CPU has AVX-512F): [`q4_0_nibbles_dot`], [`q4_1_nibbles_dot`],
+/// [`mxfp4_nibbles_dot`], [`nf4_pairs_dot`], [`nvfp4_pairs_dot`]. When they
+/// do not, use the kernels of the same format on activations in their own
+/// order.
+pub fn has_ordered_kernels() -> bool {
     #[cfg(target_arch = "x86_64")]
     return super::qdot_avx512::has_avx512();
     #[cfg(not(target_arch = "x86_64"))]
     false
 }
 
-/// `x` (a multiple of 32 values) with each 32 values in pair order: the 16
-/// at even positions, then the 16 at odd ones (an NF4 code byte holds an
-/// even element in its high nibble and the next, odd one in its low
-/// nibble). Computed once per call for every weight row's [`nf4_pairs_dot`].
-pub fn pair_order(x: &[f32]) -> Vec<f32> {
-    assert!(
-        x.len().is_multiple_of(32),
-        "pair order needs whole 32-value chunks"
-    );
-    x.chunks_exact(32)
-        .flat_map(|c| {
-            (0..16)
-                .map(move |i| c[2 * i])
-                .chain((0..16).map(move |i| c[2 * i + 1]))
-        })
-        .collect()
+/// The code byte lane `j` of an AVX-512 4-bit kernel reads within each 16
+/// code bytes: the bytes arrive as one 128-bit broadcast, and lane `j`
+/// shifts its copy of dword `j % 4` right by `8 · (j / 4)` bits.
+pub const QUAD: [usize; 16] = {
+    let mut q = [0; 16];
+    let mut j = 0;
+    while j < 16 {
+        q[j] = 4 * (j % 4) + j / 4;
+        j += 1;
+    }
+    q
+};
+
+/// The order in which an AVX-512 4-bit kernel reads each 32 activations,
+/// so that its 16 lanes meet the elements whose codes they hold
+/// ([`QUAD`]); [`Order::arrange`] builds it once per call, for every
+/// weight row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// ggml blocks (q4_0, q4_1, MXFP4): byte `i` holds element `i` in its
+    /// low nibble and `16 + i` in its high one. Lane `j` reads element
+    /// `QUAD[j]`, then (second 16) `16 + QUAD[j]`.
+    Nibbles,
+    /// Two neighbours per byte (NF4, NVFP4): byte `i` holds elements `2i`
+    /// and `2i + 1`. Lane `j` reads element `2 · QUAD[j]`, then (second 16)
+    /// `2 · QUAD[j] + 1`.
+    Pairs,
 }
 
-/// Defines `$name(row, xs_pairs, out)` over the AVX-512 pair-order kernel
-/// `qdot_avx512::$k512` (only where [`has_pair_kernels`]).
-macro_rules! pairs_kernel {
-    ($(#[$m:meta])* $name:ident, $k512:ident) => {
+impl Order {
+    /// The element of a 32-value chunk that position `p` (0..32) of the
+    /// arranged chunk holds.
+    pub fn source(self, p: usize) -> usize {
+        let (half, j) = (p / 16, p % 16);
+        match self {
+            Order::Nibbles => 16 * half + QUAD[j],
+            Order::Pairs => 2 * QUAD[j] + half,
+        }
+    }
+
+    /// `x` (a multiple of 32 values) with each 32 values in this order.
+    ///
+    /// # Panics
+    /// When `x.len()` is not a multiple of 32.
+    pub fn arrange(self, x: &[f32]) -> Vec<f32> {
+        assert!(
+            x.len().is_multiple_of(32),
+            "kernel orders need whole 32-value chunks"
+        );
+        let src: [usize; 32] = std::array::from_fn(|p| self.source(p));
+        x.chunks_exact(32)
+            .flat_map(|c| src.iter().map(move |&i| c[i]))
+            .collect()
+    }
+}
+
+/// Defines `$name(row, xs_ordered, out)` over the AVX-512 kernel
+/// `qdot_avx512::$k512`, which reads its activation rows in an [`Order`]
+/// (only where [`has_ordered_kernels`]).
+macro_rules! ordered_kernel {
+    ($(#[$m:meta])* $name:ident, $k512:ident, $row:ty) => {
         $(#[$m])*
         ///
         /// # Panics
         /// Without AVX-512F, for 0 or more than [`MAX_R`] rows, or for rows
         /// shorter than the codes.
-        pub fn $name(row: ScaledRow<'_, u8>, xs_pairs: &[&[f32]], out: &mut [f32]) {
-            assert!(has_pair_kernels(), "{} needs AVX-512F (check has_pair_kernels)", stringify!($name));
+        pub fn $name(row: $row, xs_ordered: &[&[f32]], out: &mut [f32]) {
+            assert!(has_ordered_kernels(), "{} needs AVX-512F (check has_ordered_kernels)", stringify!($name));
             #[cfg(target_arch = "x86_64")]
             {
                 use super::qdot_avx512 as v;
                 // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C
                 // (asserted); the kernel asserts its slice lengths.
                 unsafe {
-                    by_rows!(v::$k512, row, xs_pairs, out)
+                    by_rows!(v::$k512, row, xs_ordered, out)
                 }
             }
         }
     };
 }
 
-pairs_kernel!(
-    /// [`nvfp4_dot`] (same result up to f32 summation order) for activation
-    /// rows in [`pair_order`] and rows of an even number of blocks (the
-    /// kernel panics on an odd one), with the AVX-512 kernel.
-    nvfp4_pairs_dot, nvfp4_pairs_rows
+ordered_kernel!(
+    /// [`q4_0_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`Order::Nibbles`], with the AVX-512 kernel.
+    q4_0_nibbles_dot, q4_0_rows, &[u8]
 );
-pairs_kernel!(
+ordered_kernel!(
+    /// [`q4_1_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`Order::Nibbles`], with the AVX-512 kernel.
+    q4_1_nibbles_dot, q4_1_rows, &[u8]
+);
+ordered_kernel!(
+    /// [`mxfp4_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`Order::Nibbles`], with the AVX-512 kernel.
+    mxfp4_nibbles_dot, mxfp4_rows, &[u8]
+);
+ordered_kernel!(
+    /// [`nvfp4_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`Order::Pairs`] and rows of an even number of blocks (the
+    /// kernel panics on an odd one), with the AVX-512 kernel.
+    nvfp4_pairs_dot, nvfp4_pairs_rows, ByteScaledRow<'_>
+);
+ordered_kernel!(
     /// [`nf4_dot`] (same result up to f32 summation order) for activation
-    /// rows in [`pair_order`], with the AVX-512 kernel.
-    nf4_pairs_dot, nf4_pairs_rows
+    /// rows in [`Order::Pairs`], with the AVX-512 kernel.
+    nf4_pairs_dot, nf4_pairs_rows, ScaledRow<'_, u8>
 );
 
 row_kernel!(
@@ -682,13 +750,26 @@ mod tests {
     }
 
     #[test]
-    fn pair_order_puts_evens_first() {
+    fn orders_meet_the_lanes_codes() {
+        // QUAD is a permutation, and what the shifts of quad_nibbles give:
+        // lane j reads byte 4·(j % 4) + j / 4
+        let mut seen = [false; 16];
+        for (j, &b) in QUAD.iter().enumerate() {
+            assert_eq!(b % 4, j / 4);
+            assert_eq!(b / 4, j % 4);
+            seen[b] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
         let x: Vec<f32> = (0..64).map(|i| i as f32).collect();
-        let p = pair_order(&x);
+        let nibbles = Order::Nibbles.arrange(&x);
+        let pairs = Order::Pairs.arrange(&x);
         for c in 0..2 {
-            for i in 0..16 {
-                assert_eq!(p[32 * c + i], (32 * c + 2 * i) as f32);
-                assert_eq!(p[32 * c + 16 + i], (32 * c + 2 * i + 1) as f32);
+            for j in 0..16 {
+                let at = |i: usize| (32 * c + i) as f32;
+                assert_eq!(nibbles[32 * c + j], at(QUAD[j]));
+                assert_eq!(nibbles[32 * c + 16 + j], at(16 + QUAD[j]));
+                assert_eq!(pairs[32 * c + j], at(2 * QUAD[j]));
+                assert_eq!(pairs[32 * c + 16 + j], at(2 * QUAD[j] + 1));
             }
         }
     }
@@ -763,6 +844,15 @@ mod tests {
     type Kernel<T> = dyn Fn(T, &[&[f32]], &mut [f32]);
     type Quantize = fn(&[f32]) -> crate::Result<Vec<u8>>;
     type Dequantize = fn(&[u8], usize) -> crate::Result<Vec<f32>>;
+    /// A ggml format: name, codec, its [dispatched, portable] kernels and
+    /// its AVX-512 nibble-order kernel if it has one.
+    type GgmlCase = (
+        &'static str,
+        Quantize,
+        Dequantize,
+        [BytesKernel; 2],
+        Option<BytesKernel>,
+    );
 
     /// Runs the dispatched kernel (AVX2 on a CPU that has it) and the
     /// portable one on `row` for 1..=4 activation rows of `w.len()` values
@@ -781,20 +871,19 @@ mod tests {
         }
     }
 
-    type PairsKernel = fn(ScaledRow<'_, u8>, &[&[f32]], &mut [f32]);
-
-    /// A pair-order kernel on `row` for 1..=4 activation rows (given to it
-    /// in pair order), checked against `w` with the rows in their own order.
-    fn check_pairs(row: ScaledRow<'_, u8>, w: &[f32], kernel: PairsKernel, what: &str) {
+    /// An ordered kernel on `row` for 1..=4 activation rows (given to it
+    /// arranged in `order`), checked against `w` with the rows in their own
+    /// order.
+    fn check_ordered<T: Copy>(row: T, w: &[f32], kernel: &Kernel<T>, order: Order, what: &str) {
         let xs: Vec<Vec<f32>> = (0..MAX_R as u64)
             .map(|s| crate::quant::qmatmul::tests::values(w.len(), 100 + s))
             .collect();
-        let pairs: Vec<Vec<f32>> = xs.iter().map(|x| pair_order(x)).collect();
+        let arranged: Vec<Vec<f32>> = xs.iter().map(|x| order.arrange(x)).collect();
         for rows in 1..=MAX_R {
             let xr: Vec<&[f32]> = xs[..rows].iter().map(|v| v.as_slice()).collect();
-            let xp: Vec<&[f32]> = pairs[..rows].iter().map(|v| v.as_slice()).collect();
+            let xo: Vec<&[f32]> = arranged[..rows].iter().map(|v| v.as_slice()).collect();
             let mut out = [f32::NAN; MAX_R];
-            kernel(row, &xp, &mut out);
+            kernel(row, &xo, &mut out);
             check_dot(&out, &xr, w, &format!("{what} R={rows}"));
         }
     }
@@ -812,44 +901,63 @@ mod tests {
             let seed = seed as u64;
             let k = 32 * blocks;
             let v: Vec<f32> = values(k, seed).iter().map(|x| x * 0.1).collect();
-            let ggml: [(&str, Quantize, Dequantize, [BytesKernel; 2]); 3] = [
+            let ggml: [GgmlCase; 5] = [
+                (
+                    "q4_0",
+                    crate::quant::ggml_q4_0::quantize,
+                    crate::quant::ggml_q4_0::dequantize,
+                    [q4_0_dot, q4_0_rows],
+                    Some(q4_0_nibbles_dot),
+                ),
                 (
                     "q4_1",
                     ggml_q4_1::quantize,
                     ggml_q4_1::dequantize,
                     [q4_1_dot, q4_1_rows],
+                    Some(q4_1_nibbles_dot),
                 ),
                 (
                     "q5_0",
                     ggml_q5_0::quantize,
                     ggml_q5_0::dequantize,
                     [q5_0_dot, q5_0_rows],
+                    None,
                 ),
                 (
                     "mxfp4",
                     mxfp4::quantize,
                     mxfp4::dequantize,
                     [mxfp4_dot, mxfp4_rows],
+                    Some(mxfp4_nibbles_dot),
+                ),
+                (
+                    "q8_0",
+                    crate::quant::ggml_q8_0::quantize,
+                    crate::quant::ggml_q8_0::dequantize,
+                    [q8_0_dot, q8_0_rows],
+                    None,
                 ),
             ];
-            for (name, quantize, dequantize, kernels) in ggml {
+            // blocks 1..=8 cover the AVX-512 kernels' odd tail
+            for (name, quantize, dequantize, kernels, nibbles) in ggml {
                 let q = quantize(&v).unwrap();
-                check_both(
-                    &q[..],
-                    &dequantize(&q, k).unwrap(),
-                    [&kernels[0], &kernels[1]],
-                    name,
-                );
+                let w = dequantize(&q, k).unwrap();
+                check_both(&q[..], &w, [&kernels[0], &kernels[1]], name);
+                if let Some(kernel) = nibbles.filter(|_| has_ordered_kernels()) {
+                    check_ordered(
+                        &q[..],
+                        &w,
+                        &kernel,
+                        Order::Nibbles,
+                        &format!("{name} avx512"),
+                    );
+                }
             }
-            // q4_0 has three paths: AVX-512 (where the CPU has it), AVX2 and
-            // portable; blocks 1..=8 cover the AVX-512 kernel's odd tail
-            let q = crate::quant::ggml_q4_0::quantize(&v).unwrap();
-            let w = crate::quant::ggml_q4_0::dequantize(&q, k).unwrap();
-            check_both(&q[..], &w, [&q4_0_dot, &q4_0_rows], "q4_0");
-            check_both(&q[..], &w, [&q4_0_dot_avx2, &q4_0_rows], "q4_0 avx2");
-            let q = mxfp4::quantize(&v).unwrap();
-            let w = mxfp4::dequantize(&q, k).unwrap();
-            check_both(&q[..], &w, [&mxfp4_dot_avx2, &mxfp4_rows], "mxfp4 avx2");
+            // q8_0 has three paths: AVX-512 (where the CPU has it), AVX2 and
+            // portable
+            let q = crate::quant::ggml_q8_0::quantize(&v).unwrap();
+            let w = crate::quant::ggml_q8_0::dequantize(&q, k).unwrap();
+            check_both(&q[..], &w, [&q8_0_dot_avx2, &q8_0_rows], "q8_0 avx2");
 
             // NVFP4 blocks are 16 values: an odd count too
             for k16 in [k, k - 16] {
@@ -865,8 +973,17 @@ mod tests {
                 };
                 let w = nvfp4::dequantize(&q, k16).unwrap();
                 check_both(row, &w, [&nvfp4_dot, &nvfp4_rows], "nvfp4");
-                if has_pair_kernels() && k16 % 32 == 0 {
-                    check_pairs(row, &w, nvfp4_pairs_dot, &format!("nvfp4 avx512 k={k16}"));
+                if has_ordered_kernels() && k16 % 32 == 0 {
+                    let table: [f32; 256] = std::array::from_fn(|s| {
+                        crate::quant::fp8::e4m3fn_to_f32(s as u8) / q.global_scale * 0.5
+                    });
+                    let row = ByteScaledRow {
+                        codes: &q.codes,
+                        scale_codes: &q.scales,
+                        scale_values: &table,
+                    };
+                    let what = format!("nvfp4 avx512 k={k16}");
+                    check_ordered(row, &w, &nvfp4_pairs_dot, Order::Pairs, &what);
                 }
             }
 
@@ -878,8 +995,9 @@ mod tests {
                 };
                 let w = nf4::dequantize(&q, k).unwrap();
                 check_both(row, &w, [&nf4_dot, &nf4_rows], &format!("nf4/{bs}"));
-                if has_pair_kernels() {
-                    check_pairs(row, &w, nf4_pairs_dot, &format!("nf4/{bs} avx512"));
+                if has_ordered_kernels() {
+                    let what = format!("nf4/{bs} avx512");
+                    check_ordered(row, &w, &nf4_pairs_dot, Order::Pairs, &what);
                 }
 
                 let g = Int8Granularity::PerBlock { block_size: bs };

@@ -1,17 +1,20 @@
-//! AVX-512 versions of the 4-bit [`super::qdot`] row kernels (q4_0, MXFP4,
-//! NF4 / NF4-DQ, NVFP4), selected at run time where the CPU has AVX-512F
-//! (never from `target-cpu=native`); CPUs without it run the AVX2 kernels
-//! of [`super::qdot_avx2`].
+//! AVX-512 versions of the [`super::qdot`] row kernels (q4_0, q4_1, q8_0,
+//! MXFP4, NF4 / NF4-DQ, NVFP4), selected at run time where the CPU has
+//! AVX-512F (never from `target-cpu=native`); CPUs without it run the AVX2
+//! kernels of [`super::qdot_avx2`].
 //!
 //! Why: a 32-value block is two 16-lane vectors here against four 8-lane
-//! ones, and each 16 codes become their f32 values by one `vpermps` lookup
-//! in a 16-entry table, where the AVX2 kernels widen and convert per 8
-//! (q4_0) or assemble levels from bytes (NF4: 12 operations per 16). NF4 and
-//! NVFP4 hold two neighbouring elements in one byte, so their kernels read
-//! the activations in pair order (`qdot::pair_order`, built once per call). On the 2-vCPU Xeon of 2026-12-03 (Sapphire Rapids class) a
-//! 4096 × 4096 q4_0 GEMV on one thread took 1.25 ms with the AVX2 kernel and
-//! ~0.9 ms with this one (command and figures in the README, "Quantized
-//! matmul"). Results differ from the AVX2 kernel only by f32 summation order.
+//! ones, and each 16 4-bit codes become their f32 values by one `vpermps`
+//! lookup in a 16-entry table. The 4-bit kernels take their codes as a
+//! 128-bit broadcast and two per-lane shifts ([`quad_nibbles`]), so lane `j`
+//! meets byte `QUAD[j]` and the activations are read in a matching order,
+//! built once per call ([`super::qdot::Order`]); block scales come from
+//! tables in memory ([`f16_values`]). On the 2-vCPU Xeon (Sapphire Rapids
+//! class) a 4096 × 4096 q4_0 GEMV on one thread took 1.25 ms with the AVX2
+//! kernel, 0.9 ms with the first AVX-512 one (widened codes, scale
+//! converted per block) and 0.6 ms with this shape (command and figures in
+//! the README, "Quantized matmul"). Results differ from the AVX2 kernels
+//! only by f32 summation order.
 
 #![cfg(target_arch = "x86_64")]
 
@@ -20,7 +23,7 @@ use std::arch::x86_64::*;
 use super::e2m1::DOUBLED;
 use super::mxfp4::e8m0_to_f32_half;
 use super::nf4::LEVELS;
-use super::qdot::ScaledRow;
+use super::qdot::{ByteScaledRow, ScaledRow};
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
 
 /// Whether this CPU runs the AVX-512 kernels (AVX-512F, with the AVX2, FMA
@@ -54,107 +57,159 @@ fn alternating<A>(
     }
 }
 
-/// The codes of a block at `codes` (16 bytes: low nibbles elements 0..16,
-/// high nibbles 16..32) looked up in `table` (`vpermps` reads the low 4 bits
-/// of each index), asking for the line [`STREAM_PREFETCH_BYTES`] ahead.
+/// The f32 value of every f16 bit pattern (256 KiB, built on first use),
+/// so a kernel reads a block's f16 scale with one load, which the multiply
+/// using it takes as its broadcast operand: `vcvtph2ps` and `vbroadcastss`
+/// cost two of the vector ports' ~9 operations per q4_0 block, while a load
+/// uses none (a q4_0 GEMV on one thread went 0.99 → 0.75 ms with this alone).
+/// Non-finite patterns map to whatever they are; scales were checked finite.
+fn f16_values() -> &'static [f32] {
+    static TABLE: std::sync::OnceLock<Box<[f32]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|h| {
+                let [lo, hi] = h.to_le_bytes();
+                super::qdot::f16_to_f32(lo, hi)
+            })
+            .collect()
+    })
+}
+
+/// `e8m0_to_f32_half` of every exponent byte, for the same reason as
+/// [`f16_values`].
+fn e8m0_halves() -> &'static [f32; 256] {
+    static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|e| e8m0_to_f32_half(e as u8)))
+}
+
+/// The per-lane right shifts that give lane `j` of a 16-byte chunk
+/// broadcast to all four 128-bit lanes the low nibble (`.0`) or the high
+/// nibble (`.1`) of byte [`super::qdot::QUAD`]`[j]` in its low 4 bits.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+unsafe fn quad_shifts() -> (__m512i, __m512i) {
+    let lo = _mm512_setr_epi32(0, 0, 0, 0, 8, 8, 8, 8, 16, 16, 16, 16, 24, 24, 24, 24);
+    (lo, _mm512_add_epi32(lo, _mm512_set1_epi32(4)))
+}
+
+/// The 16 code bytes at `codes` as two index vectors: lane `j` of `.0`
+/// holds the low nibble of byte `QUAD[j]` in its low 4 bits, of `.1` the
+/// high nibble (the bits above are left as they are: `vpermps` reads only
+/// the low 4).
+///
+/// Why this shape: a 128-bit broadcast is a load, and the two variable
+/// shifts run on one vector port, where widening the bytes (`vpmovzxbd`)
+/// and a shift put three operations on the port the lookups need; the
+/// price is the activations' lane order ([`super::qdot::Order`]).
 ///
 /// # Safety
 /// AVX-512F; 16 readable bytes at `codes`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma,f16c")]
-unsafe fn nibble_values(codes: *const u8, table: __m512) -> (__m512, __m512) {
-    _mm_prefetch::<_MM_HINT_T0>(codes.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
-    let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(codes as *const __m128i));
-    let lo = _mm512_permutexvar_ps(v, table);
-    let hi = _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(v), table);
-    (lo, hi)
-}
-
-/// `Σ x[..16] · lo + x[16..32] · hi` as 16 lanes, for 32 values at `x`.
-///
-/// # Safety
-/// AVX-512F; 32 readable f32 at `x`.
-#[inline]
-#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-unsafe fn block_dot(x: *const f32, lo: __m512, hi: __m512) -> __m512 {
-    let s = _mm512_mul_ps(_mm512_loadu_ps(x), lo);
-    _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), hi, s)
+unsafe fn quad_nibbles(codes: *const u8, shifts: (__m512i, __m512i)) -> (__m512i, __m512i) {
+    let v = _mm512_broadcast_i32x4(_mm_loadu_si128(codes as *const __m128i));
+    (
+        _mm512_srlv_epi32(v, shifts.0),
+        _mm512_srlv_epi32(v, shifts.1),
+    )
 }
 
 /// A ggml-style block format as the nibble kernel reads it: `BYTES` bytes
-/// per 32 values, the 16 code bytes at `CODES_AT`, values `table[code]`
-/// times the block's `scale`.
+/// per 32 values, the 16 code bytes at `CODES_AT` (low nibbles elements
+/// 0..16, high nibbles 16..32), and per block a 16-entry table of the
+/// values the codes stand for.
 trait NibbleFormat {
     const BYTES: usize;
     const CODES_AT: usize;
-    /// The 16 code values as f32.
-    fn table() -> [f32; 16];
-    /// The block's scale, in every lane.
+    /// Per-format constant the tables are built from.
+    fn base() -> [f32; 16];
+    /// The table of scale values [`NibbleFormat::values`] reads (fetched
+    /// once per row: a lazily built table checks its state on every call).
+    fn scales() -> &'static [f32];
+    /// The block's 16 values, exactly as the format's `dequantize` computes
+    /// them, from its header bytes at `b`.
     ///
     /// # Safety
-    /// AVX-512F and F16C; the block's bytes readable at `b`.
-    unsafe fn scale(b: *const u8) -> __m512;
+    /// AVX-512F; the block's bytes readable at `b`, `scales` from
+    /// [`NibbleFormat::scales`].
+    unsafe fn values(b: *const u8, base: __m512, scales: &[f32]) -> __m512;
 }
 
-/// q4_0: f16 `d`, codes `q − 8`.
+/// The little-endian u16 at `p`.
+///
+/// # Safety
+/// Two readable bytes at `p`.
+#[inline(always)]
+unsafe fn le_u16(p: *const u8) -> usize {
+    u16::from_le((p as *const u16).read_unaligned()) as usize
+}
+
+/// q4_0: f16 `d`, values `d · (q − 8)` (exact in f32: an 11-bit mantissa
+/// times a 4-bit integer).
 struct Q4_0;
 impl NibbleFormat for Q4_0 {
     const BYTES: usize = 18;
     const CODES_AT: usize = 2;
-    fn table() -> [f32; 16] {
+    fn base() -> [f32; 16] {
         std::array::from_fn(|q| q as f32 - 8.0)
+    }
+    fn scales() -> &'static [f32] {
+        f16_values()
     }
     #[inline]
     #[target_feature(enable = "avx512f,avx2,fma,f16c")]
-    unsafe fn scale(b: *const u8) -> __m512 {
-        let h = (b as *const u16).read_unaligned();
-        _mm512_broadcastss_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(h as i32)))
+    unsafe fn values(b: *const u8, base: __m512, scales: &[f32]) -> __m512 {
+        let d = *scales.get_unchecked(le_u16(b));
+        _mm512_mul_ps(base, _mm512_set1_ps(d))
     }
 }
 
-/// MXFP4 (ggml layout): E8M0 exponent byte, codes the doubled E2M1 values,
-/// times half the block's scale (as the AVX2 kernel).
+/// q4_1: f16 `d` and `m`, values `d · q + m` (a product, then a sum, as
+/// `dequantize` rounds them).
+struct Q4_1;
+impl NibbleFormat for Q4_1 {
+    const BYTES: usize = 20;
+    const CODES_AT: usize = 4;
+    fn base() -> [f32; 16] {
+        std::array::from_fn(|q| q as f32)
+    }
+    fn scales() -> &'static [f32] {
+        f16_values()
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma,f16c")]
+    unsafe fn values(b: *const u8, base: __m512, scales: &[f32]) -> __m512 {
+        let d = *scales.get_unchecked(le_u16(b));
+        let m = *scales.get_unchecked(le_u16(b.add(2)));
+        _mm512_add_ps(_mm512_mul_ps(base, _mm512_set1_ps(d)), _mm512_set1_ps(m))
+    }
+}
+
+/// MXFP4 (ggml layout): E8M0 exponent byte, values the doubled E2M1 values
+/// times half the block's scale (a power of two: exact).
 struct Mxfp4;
 impl NibbleFormat for Mxfp4 {
     const BYTES: usize = 17;
     const CODES_AT: usize = 1;
-    fn table() -> [f32; 16] {
+    fn base() -> [f32; 16] {
         DOUBLED.map(f32::from)
+    }
+    fn scales() -> &'static [f32] {
+        e8m0_halves()
     }
     #[inline]
     #[target_feature(enable = "avx512f,avx2,fma,f16c")]
-    unsafe fn scale(b: *const u8) -> __m512 {
-        _mm512_set1_ps(e8m0_to_f32_half(*b))
+    unsafe fn values(b: *const u8, base: __m512, scales: &[f32]) -> __m512 {
+        let d = *scales.get_unchecked(*b as usize);
+        _mm512_mul_ps(base, _mm512_set1_ps(d))
     }
 }
 
-/// `tot[r] += scale · Σ_j x_r[32·bi + j] · table[code_j]` for block `bi` of
-/// `row` and every activation row.
-///
-/// # Safety
-/// AVX-512F, AVX2, FMA and F16C; block `bi` lies in `row` and every row of
-/// `xs` holds at least `32 · (bi + 1)` values (checked by the caller).
-#[inline]
-#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-unsafe fn add_block<F: NibbleFormat, const R: usize>(
-    tot: &mut [__m512; R],
-    row: &[u8],
-    xs: &[&[f32]],
-    bi: usize,
-    table: __m512,
-) {
-    let b = row.as_ptr().add(bi * F::BYTES);
-    let d = F::scale(b);
-    let (lo, hi) = nibble_values(b.add(F::CODES_AT), table);
-    for (t, x) in tot.iter_mut().zip(xs) {
-        let s = block_dot(x.as_ptr().add(bi * 32), lo, hi);
-        *t = _mm512_fmadd_ps(d, s, *t);
-    }
-}
-
-/// A row of format `F` against `R` activation rows of `32 · blocks` values:
-/// `out[r] = Σ_b scale_b · Σ_j x_r[32b + j] · table[code_j]`, even and odd
-/// blocks into two accumulators per row ([`alternating`]).
+/// A row of format `F` against `R` activation rows of `32 · blocks` values
+/// in [`super::qdot::Order::Nibbles`]: `out[r] = Σ_j x_r[j] · w[j]`. Per
+/// block: the block's 16-value table, two lookups, then two FMAs per row
+/// into four accumulators per row (low and high halves, even and odd
+/// blocks: [`alternating`]), so no FMA waits on another.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
@@ -164,21 +219,44 @@ unsafe fn nibble_rows<F: NibbleFormat, const R: usize>(row: &[u8], xs: &[&[f32]]
     let nb = row.len() / F::BYTES;
     assert!(xs.len() == R && out.len() >= R);
     assert!(xs.iter().all(|x| x.len() >= nb * 32));
-    let table = _mm512_loadu_ps(F::table().as_ptr());
-    let (mut even, mut odd) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
-    // SAFETY: blocks bi < nb lie in `row`, and every row of `xs` holds
-    // 32 · nb values (asserted above)
+    let base = _mm512_loadu_ps(F::base().as_ptr());
+    let scales = F::scales();
+    let shifts = quad_shifts();
+    let xs: [*const f32; R] = std::array::from_fn(|r| xs[r].as_ptr());
+    let zero = [[_mm512_setzero_ps(); 2]; R];
+    let (mut even, mut odd) = (zero, zero);
     alternating(0..nb, &mut even, &mut odd, |acc, bi| {
-        add_block::<F, R>(acc, row, xs, bi, table)
+        // SAFETY: blocks bi < nb lie in `row`, and every row of `xs` holds
+        // 32 · nb values (asserted above)
+        let b = row.as_ptr().add(bi * F::BYTES);
+        // one request per two blocks is at least one per cache line (and
+        // measured ~5 % faster than one per block)
+        if bi % 2 == 0 {
+            _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+        }
+        let values = F::values(b, base, scales);
+        let (lo, hi) = quad_nibbles(b.add(F::CODES_AT), shifts);
+        let (lo, hi) = (
+            _mm512_permutexvar_ps(lo, values),
+            _mm512_permutexvar_ps(hi, values),
+        );
+        for (a, x) in acc.iter_mut().zip(xs) {
+            let x = x.add(bi * 32);
+            a[0] = _mm512_fmadd_ps(_mm512_loadu_ps(x), lo, a[0]);
+            a[1] = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), hi, a[1]);
+        }
     });
     for r in 0..R {
-        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
+        let s = _mm512_add_ps(
+            _mm512_add_ps(even[r][0], even[r][1]),
+            _mm512_add_ps(odd[r][0], odd[r][1]),
+        );
+        out[r] = _mm512_reduce_add_ps(s);
     }
 }
 
-/// q4_0 row (18-byte blocks: f16 `d`, 16 bytes of nibbles, low nibbles
-/// elements 0..16) against `R` activation rows of `32 · blocks` values:
-/// `out[r] = Σ_b d_b · Σ_j x_r[32b + j] · (q_j − 8)`.
+/// q4_0 row (18-byte blocks: f16 `d`, 16 bytes of nibbles) against `R`
+/// activation rows in nibble order: `out[r] = Σ_j x_r[j] · d_b · (q_j − 8)`.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
@@ -187,9 +265,18 @@ pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
     nibble_rows::<Q4_0, R>(row, xs, out)
 }
 
-/// MXFP4 row (17-byte blocks: E8M0 exponent, 16 bytes of E2M1 nibbles, low
-/// nibbles elements 0..16) against `R` activation rows: the doubled E2M1
-/// values times `e8m0_to_f32_half(e)` per block, as the AVX2 kernel.
+/// q4_1 row (20-byte blocks: f16 `d`, f16 `m`, 16 bytes of nibbles) against
+/// `R` activation rows in nibble order: `Σ_j x_r[j] · (d_b · q_j + m_b)`.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    nibble_rows::<Q4_1, R>(row, xs, out)
+}
+
+/// MXFP4 row (17-byte blocks: E8M0 exponent, 16 bytes of E2M1 nibbles)
+/// against `R` activation rows in nibble order.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
@@ -198,15 +285,51 @@ pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f
     nibble_rows::<Mxfp4, R>(row, xs, out)
 }
 
+/// q8_0 row (34-byte blocks: f16 `d`, 32 int8) against `R` activation rows
+/// in their own order: `out[r] = Σ_b d_b · Σ_j x_r[32b + j] · q_j`. Each 16
+/// codes widen and convert in two operations, one on each vector port.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn q8_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let nb = row.len() / 34;
+    assert!(xs.len() == R && out.len() >= R);
+    assert!(xs.iter().all(|x| x.len() >= nb * 32));
+    let f16 = f16_values();
+    let (mut even, mut odd) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
+    alternating(0..nb, &mut even, &mut odd, |acc, bi| {
+        // SAFETY: blocks bi < nb lie in `row`, and every row of `xs` holds
+        // 32 · nb values (asserted above)
+        let b = row.as_ptr().add(bi * 34);
+        _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+        let d = _mm512_set1_ps(*f16.get_unchecked(le_u16(b)));
+        let widen = |p: *const u8| {
+            _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
+        };
+        let (lo, hi) = (widen(b.add(2)), widen(b.add(18)));
+        for (a, x) in acc.iter_mut().zip(xs) {
+            let x = x.as_ptr().add(bi * 32);
+            let s = _mm512_mul_ps(_mm512_loadu_ps(x), lo);
+            let s = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), hi, s);
+            *a = _mm512_fmadd_ps(d, s, *a);
+        }
+    });
+    for r in 0..R {
+        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
+    }
+}
+
 /// NF4 codes (element `2i` in the HIGH nibble of byte `i`) with one absmax
 /// per block of `codes.len() · 2 / scales.len()` values (a multiple of 32)
-/// against `R` activation rows given in pair order
-/// ([`super::qdot::pair_order`]: each 32 values as their 16 even-indexed,
-/// then their 16 odd-indexed ones), so the 16 high nibbles of a chunk's 16
-/// code bytes meet the first 16 and the low nibbles the last 16:
-/// `out[r] = Σ_b absmax_b · Σ_j x_r[j] · LEVELS[code_j]`, each 16 levels one
-/// `vpermps`. The AVX2 kernel needs 12 byte operations per 16 levels.
-/// Chunks alternate between two pairs of accumulators ([`alternating`]).
+/// against `R` activation rows in [`super::qdot::Order::Pairs`] (each 32
+/// values as the even elements of bytes `QUAD[0..16]`, then the odd ones),
+/// so the high nibbles of a chunk's 16 code bytes meet the first 16 values
+/// and the low nibbles the last 16: `out[r] = Σ_j x_r[j] · w[j]`, each 16
+/// weights one `vpermps` in the block's table `LEVELS · absmax` (the
+/// products `dequantize` computes). The AVX2 kernel needs 12 byte
+/// operations per 16 levels. Chunks alternate between two pairs of
+/// accumulators ([`alternating`]).
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
@@ -222,80 +345,82 @@ pub unsafe fn nf4_pairs_rows<const R: usize>(
     assert!(xs.len() == R && out.len() >= R);
     assert!(xs.iter().all(|x| x.len() >= chunks * 32));
     let levels = _mm512_loadu_ps(LEVELS.as_ptr());
-    // chunk `ci` into the accumulator pair `acc` (16 even-element lanes, 16
-    // odd-element lanes per row)
-    let chunk = |acc: &mut [[__m512; 2]; R], ci: usize| {
-        // SAFETY: chunk ci < chunks lies in `codes`, and every row holds
-        // 32 · chunks values (asserted above)
-        let p = row.codes.as_ptr().add(ci * 16);
-        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
-        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(p as *const __m128i));
-        // vpermps reads the low 4 bits of each index: the low nibble as is
-        let even = _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(v), levels);
-        let odd = _mm512_permutexvar_ps(v, levels);
-        for (a, x) in acc.iter_mut().zip(xs) {
-            let x = x.as_ptr().add(ci * 32);
-            a[0] = _mm512_fmadd_ps(_mm512_loadu_ps(x), even, a[0]);
-            a[1] = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), odd, a[1]);
-        }
-    };
-    let mut tot = [_mm512_setzero_ps(); R];
+    let shifts = quad_shifts();
+    let xs: [*const f32; R] = std::array::from_fn(|r| xs[r].as_ptr());
+    let zero = [[_mm512_setzero_ps(); 2]; R];
+    let (mut first, mut second) = (zero, zero);
     for (bi, &absmax) in row.scales.iter().enumerate() {
-        let zero = [[_mm512_setzero_ps(); 2]; R];
-        let (mut first, mut second) = (zero, zero);
-        alternating(
-            bi * per_block..(bi + 1) * per_block,
-            &mut first,
-            &mut second,
-            chunk,
-        );
-        let a = _mm512_set1_ps(absmax);
-        for r in 0..R {
-            let s = _mm512_add_ps(
-                _mm512_add_ps(first[r][0], first[r][1]),
-                _mm512_add_ps(second[r][0], second[r][1]),
-            );
-            tot[r] = _mm512_fmadd_ps(a, s, tot[r]);
+        let values = _mm512_mul_ps(levels, _mm512_set1_ps(absmax));
+        // chunk `ci` into the accumulator pair `acc` (16 even-element lanes,
+        // 16 odd-element lanes per row)
+        let chunk = |acc: &mut [[__m512; 2]; R], ci: usize| {
+            // SAFETY: chunk ci < chunks lies in `codes`, and every row holds
+            // 32 · chunks values (asserted above)
+            let p = row.codes.as_ptr().add(ci * 16);
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+            let (low, high) = quad_nibbles(p, shifts);
+            let even = _mm512_permutexvar_ps(high, values);
+            let odd = _mm512_permutexvar_ps(low, values);
+            for (a, x) in acc.iter_mut().zip(xs) {
+                let x = x.add(ci * 32);
+                a[0] = _mm512_fmadd_ps(_mm512_loadu_ps(x), even, a[0]);
+                a[1] = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), odd, a[1]);
+            }
+        };
+        let chunks = bi * per_block..(bi + 1) * per_block;
+        // odd chunks always go to `second`, even with one chunk per block
+        if chunks.start % 2 == 0 {
+            alternating(chunks, &mut first, &mut second, chunk);
+        } else {
+            alternating(chunks, &mut second, &mut first, chunk);
         }
     }
     for r in 0..R {
-        out[r] = _mm512_reduce_add_ps(tot[r]);
+        let s = _mm512_add_ps(
+            _mm512_add_ps(first[r][0], first[r][1]),
+            _mm512_add_ps(second[r][0], second[r][1]),
+        );
+        out[r] = _mm512_reduce_add_ps(s);
     }
 }
 
 /// NVFP4 codes (element `2i` in the LOW nibble of byte `i`, 8 bytes per
-/// 16-value block) with one scale per block (half the effective scale, as
-/// the AVX2 kernel reads the doubled E2M1 values) against `R` activation
-/// rows in pair order ([`super::qdot::pair_order`]); an even number of
-/// blocks. Each 16 code bytes are two blocks: lanes 0..8 of the looked-up
-/// vectors belong to the first, 8..16 to the second, so the chunk's sum is
-/// scaled by a vector holding each block's scale in its lanes.
+/// 16-value block) with one E4M3 scale byte per block, read through the
+/// row's table of what each byte stands for (half the effective scale, as
+/// the AVX2 kernel reads the doubled E2M1 values), against `R` activation
+/// rows in [`super::qdot::Order::Pairs`]; an even number of blocks. Each 16
+/// code bytes are two blocks: the lanes reading bytes 0..8 belong to the
+/// first, the others to the second, so the chunk's sum is scaled by a
+/// vector holding each lane's block scale.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
 #[target_feature(enable = "avx512f,avx2,fma,f16c")]
 pub unsafe fn nvfp4_pairs_rows<const R: usize>(
-    row: ScaledRow<'_, u8>,
+    row: ByteScaledRow<'_>,
     xs: &[&[f32]],
     out: &mut [f32],
 ) {
-    let nb = row.scales.len();
+    let nb = row.scale_codes.len();
+    let scales = row.scale_values;
     assert!(nb.is_multiple_of(2) && row.codes.len() >= nb * 8);
     assert!(xs.len() == R && out.len() >= R);
     assert!(xs.iter().all(|x| x.len() >= nb * 16));
     let table = _mm512_loadu_ps(DOUBLED.map(f32::from).as_ptr());
+    let shifts = quad_shifts();
     let chunk = |acc: &mut [__m512; R], c: usize| {
         // SAFETY: blocks 2c, 2c + 1 < nb lie in `codes` and `scales`, and
         // every row holds 16 · nb values (asserted above)
         let p = row.codes.as_ptr().add(c * 16);
         _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
-        let v = _mm512_cvtepu8_epi32(_mm_loadu_si128(p as *const __m128i));
-        let even = _mm512_permutexvar_ps(v, table);
-        let odd = _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(v), table);
+        let (low, high) = quad_nibbles(p, shifts);
+        let even = _mm512_permutexvar_ps(low, table);
+        let odd = _mm512_permutexvar_ps(high, table);
+        // lanes j with j % 4 >= 2 read bytes 8..16: the second block
         let scale = _mm512_mask_blend_ps(
-            0xFF00,
-            _mm512_set1_ps(row.scales[2 * c]),
-            _mm512_set1_ps(row.scales[2 * c + 1]),
+            0xCCCC,
+            _mm512_set1_ps(scales[row.scale_codes[2 * c] as usize]),
+            _mm512_set1_ps(scales[row.scale_codes[2 * c + 1] as usize]),
         );
         for (a, x) in acc.iter_mut().zip(xs) {
             let x = x.as_ptr().add(c * 32);

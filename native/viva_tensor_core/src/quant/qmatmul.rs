@@ -61,7 +61,7 @@ use std::borrow::Cow;
 use matrixmultiply::sgemm;
 use rayon::prelude::*;
 
-use super::qdot::{self, ScaledRow, MAX_R};
+use super::qdot::{self, ByteScaledRow, Order, ScaledRow, MAX_R};
 use super::rows::decode_range;
 use super::{nf4_dq, Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
 use crate::{DType, Result, Tensor, TensorError};
@@ -200,13 +200,15 @@ type BytesDot = fn(&[u8], &[&[f32]], &mut [f32]);
 #[derive(Clone, Copy)]
 enum RowKernel<'w> {
     /// Self-contained rows of `row_bytes` bytes each (ggml blocks, f16,
-    /// bf16, fp8 codes) read in place by `dot`; the result times `scale`
-    /// (fp8's per-tensor scale; 1 otherwise).
+    /// bf16, fp8 codes) read in place by `dot`, on activations arranged in
+    /// `order` when there is one; the result times `scale` (fp8's
+    /// per-tensor scale; 1 otherwise).
     Bytes {
         data: &'w [u8],
         row_bytes: usize,
         dot: BytesDot,
         scale: f32,
+        order: Option<Order>,
     },
     /// int8 codes with one scale for the whole row.
     Int8Row(&'w [i8], &'w [f32], bool),
@@ -233,43 +235,50 @@ fn row_kernel<'w>(
     k: usize,
     nvfp4_scales: &'w mut [f32; 256],
 ) -> RowKernel<'w> {
-    let bytes = |data: &'w [u8], block_bytes: usize, dot: BytesDot| RowKernel::Bytes {
+    let blocks = |data: &'w [u8], block_bytes: usize, dot: BytesDot, order| RowKernel::Bytes {
         data,
         row_bytes: k / 32 * block_bytes,
         dot,
         scale: 1.0,
+        order,
+    };
+    let bytes = |data, block_bytes, dot| blocks(data, block_bytes, dot, None);
+    // the AVX-512 kernel of a ggml 4-bit format where the CPU has it
+    let nibbles = |data, block_bytes, dot, ordered| {
+        if qdot::has_ordered_kernels() {
+            blocks(data, block_bytes, ordered, Some(Order::Nibbles))
+        } else {
+            blocks(data, block_bytes, dot, None)
+        }
+    };
+    let elements = |data: &'w [u8], row_bytes: usize, dot: BytesDot, scale: f32| RowKernel::Bytes {
+        data,
+        row_bytes,
+        dot,
+        scale,
+        order: None,
     };
     let whole = |block: usize| block.is_multiple_of(32) && k.is_multiple_of(block);
     match (w.format(), w.payload()) {
-        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 18, qdot::q4_0_dot),
+        (QuantFormat::Q4_0, QuantPayload::Blocks(b)) if whole(32) => {
+            nibbles(b, 18, qdot::q4_0_dot, qdot::q4_0_nibbles_dot)
+        }
         (QuantFormat::Q8_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 34, qdot::q8_0_dot),
-        (QuantFormat::Q4_1, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 20, qdot::q4_1_dot),
+        (QuantFormat::Q4_1, QuantPayload::Blocks(b)) if whole(32) => {
+            nibbles(b, 20, qdot::q4_1_dot, qdot::q4_1_nibbles_dot)
+        }
         (QuantFormat::Q5_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 22, qdot::q5_0_dot),
-        (QuantFormat::Mxfp4, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 17, qdot::mxfp4_dot),
-        (QuantFormat::F16, QuantPayload::Blocks(b)) => RowKernel::Bytes {
-            data: b,
-            row_bytes: 2 * k,
-            dot: qdot::f16_dot,
-            scale: 1.0,
-        },
-        (QuantFormat::Bf16, QuantPayload::Blocks(b)) => RowKernel::Bytes {
-            data: b,
-            row_bytes: 2 * k,
-            dot: qdot::bf16_dot,
-            scale: 1.0,
-        },
-        (QuantFormat::Fp8E4m3fn, QuantPayload::Fp8(p)) => RowKernel::Bytes {
-            data: &p.codes,
-            row_bytes: k,
-            dot: qdot::e4m3fn_dot,
-            scale: p.scale,
-        },
-        (QuantFormat::Fp8E5m2, QuantPayload::Fp8(p)) => RowKernel::Bytes {
-            data: &p.codes,
-            row_bytes: k,
-            dot: qdot::e5m2_dot,
-            scale: p.scale,
-        },
+        (QuantFormat::Mxfp4, QuantPayload::Blocks(b)) if whole(32) => {
+            nibbles(b, 17, qdot::mxfp4_dot, qdot::mxfp4_nibbles_dot)
+        }
+        (QuantFormat::F16, QuantPayload::Blocks(b)) => elements(b, 2 * k, qdot::f16_dot, 1.0),
+        (QuantFormat::Bf16, QuantPayload::Blocks(b)) => elements(b, 2 * k, qdot::bf16_dot, 1.0),
+        (QuantFormat::Fp8E4m3fn, QuantPayload::Fp8(p)) => {
+            elements(&p.codes, k, qdot::e4m3fn_dot, p.scale)
+        }
+        (QuantFormat::Fp8E5m2, QuantPayload::Fp8(p)) => {
+            elements(&p.codes, k, qdot::e5m2_dot, p.scale)
+        }
         (QuantFormat::Int8(Int8Granularity::PerTensor), QuantPayload::Int8(p)) => {
             RowKernel::Int8Row(&p.q, &p.scales, false)
         }
@@ -303,25 +312,27 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
     let xs: Vec<&[f32]> = x.chunks_exact(k).collect();
     let mut nvfp4_scales = [0f32; 256];
     let kernel = row_kernel(w, k, &mut nvfp4_scales);
-    // NF4 and NVFP4 on AVX-512 read the activations in pair order,
-    // rearranged once here for every row
-    let pair_kernel = matches!(
-        kernel,
-        RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) | RowKernel::Nvfp4(..)
-    );
-    // k is a multiple of 32 for every NF4 row kernel; NVFP4 rows take the
-    // pair path only when they are whole pairs of 16-value blocks
-    let pairs: Vec<Vec<f32>> = if pair_kernel && qdot::has_pair_kernels() && k.is_multiple_of(32) {
-        xs.iter().map(|x| qdot::pair_order(x)).collect()
-    } else {
-        Vec::new()
+    // the AVX-512 4-bit kernels read the activations in an order of their
+    // own, arranged once here for every row; NVFP4 rows take that kernel
+    // only when they are whole pairs of 16-value blocks (k is a multiple of
+    // 32 for every NF4 row kernel)
+    let order = match kernel {
+        RowKernel::Bytes { order, .. } => order,
+        RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) => Some(Order::Pairs),
+        RowKernel::Nvfp4(..) if k.is_multiple_of(32) => Some(Order::Pairs),
+        _ => None,
+    }
+    .filter(|_| qdot::has_ordered_kernels());
+    let arranged: Vec<Vec<f32>> = match order {
+        Some(order) => xs.iter().map(|x| order.arrange(x)).collect(),
+        None => Vec::new(),
     };
-    let xs_pairs: Vec<&[f32]> = pairs.iter().map(|v| v.as_slice()).collect();
+    let xs_ordered: Vec<&[f32]> = arranged.iter().map(|v| v.as_slice()).collect();
     let nf4_dot = |row: ScaledRow<'_, u8>, out: &mut [f32]| {
-        if xs_pairs.is_empty() {
-            qdot::nf4_dot(row, &xs, out)
+        if order.is_some() {
+            qdot::nf4_pairs_dot(row, &xs_ordered, out)
         } else {
-            qdot::nf4_pairs_dot(row, &xs_pairs, out)
+            qdot::nf4_dot(row, &xs, out)
         }
     };
     let mut yt = vec![0f32; n * m];
@@ -340,8 +351,10 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                         row_bytes,
                         dot,
                         scale,
+                        order,
                     } => {
-                        dot(&data[r * row_bytes..(r + 1) * row_bytes], &xs, out);
+                        let xs = if order.is_some() { &xs_ordered } else { &xs };
+                        dot(&data[r * row_bytes..(r + 1) * row_bytes], xs, out);
                         if scale != 1.0 {
                             out.iter_mut().for_each(|v| *v *= scale);
                         }
@@ -361,20 +374,25 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                     }
                     RowKernel::Nvfp4(codes, scale_bytes, table) => {
                         let nb = k / 16;
-                        scratch.clear();
-                        scratch.extend(
-                            scale_bytes[r * nb..(r + 1) * nb]
-                                .iter()
-                                .map(|&s| table[s as usize]),
+                        let (codes, scale_codes) = (
+                            &codes[r * k / 2..(r + 1) * k / 2],
+                            &scale_bytes[r * nb..(r + 1) * nb],
                         );
-                        let row = ScaledRow {
-                            codes: &codes[r * k / 2..(r + 1) * k / 2],
-                            scales: scratch,
-                        };
-                        if xs_pairs.is_empty() {
-                            qdot::nvfp4_dot(row, &xs, out)
+                        if order.is_some() {
+                            let row = ByteScaledRow {
+                                codes,
+                                scale_codes,
+                                scale_values: table,
+                            };
+                            qdot::nvfp4_pairs_dot(row, &xs_ordered, out)
                         } else {
-                            qdot::nvfp4_pairs_dot(row, &xs_pairs, out)
+                            scratch.clear();
+                            scratch.extend(scale_codes.iter().map(|&s| table[s as usize]));
+                            let row = ScaledRow {
+                                codes,
+                                scales: scratch,
+                            };
+                            qdot::nvfp4_dot(row, &xs, out)
                         }
                     }
                     RowKernel::Nf4(codes, absmax, block) => {
