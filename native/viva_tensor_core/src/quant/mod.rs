@@ -76,6 +76,7 @@ pub mod ggml_q4_1;
 pub mod ggml_q5_0;
 pub mod ggml_q8_0;
 pub mod int8;
+pub mod int8_dot;
 pub mod metrics;
 pub mod mxfp4;
 pub mod nf4;

@@ -2,7 +2,8 @@
 //! row against up to [`MAX_R`] rows of f32 activations, read straight from the
 //! packed codes (q4_0, q8_0, q4_1, q5_0, MXFP4, NVFP4, NF4 / NF4-DQ, int8,
 //! f16, bf16, FP8) or from a decoded f32 row ([`f32_dot`], for rows that are
-//! not whole blocks), plus the i8 × i8 → i32 dot of the int8 path.
+//! not whole blocks). The int8 × int8 dots of `qmatmul_int8` are in
+//! [`super::int8_dot`].
 //!
 //! A kernel decodes each code to exactly the value the format's `dequantize`
 //! gives before its scale; a block's scale (and int8's / fp8's row or
@@ -360,23 +361,6 @@ fn f32_row_impl<const R: usize>(w: &[f32], xs: &[&[f32]], out: &mut [f32]) {
     }
 }
 
-/// `Σ a[j] · b[j]` in exact integer arithmetic. Products are at most 127²
-/// in magnitude (the int8 codes never hold −128), so an i32 holds the sum of
-/// 2^17 of them; longer rows are summed in such chunks into an i64.
-#[inline(always)]
-fn dot_i8_impl(a: &[i8], b: &[i8]) -> i64 {
-    const CHUNK: usize = 1 << 17;
-    let mut total = 0i64;
-    for (ca, cb) in a.chunks(CHUNK).zip(b.chunks(CHUNK)) {
-        let mut acc = 0i32;
-        for (&x, &y) in ca.iter().zip(cb) {
-            acc += x as i32 * y as i32;
-        }
-        total += acc as i64;
-    }
-    total
-}
-
 /// Expands a portable kernel generic over the row count into one that
 /// dispatches on `xs.len()` (also what the tests compare the AVX2 kernels to).
 macro_rules! portable {
@@ -684,24 +668,6 @@ row_kernel!(
     e5m2_dot, e5m2_rows, e5m2_rows, &[u8]
 );
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i64 {
-    dot_i8_impl(a, b)
-}
-
-/// Exact `Σ a[j] · b[j]` of two int8 vectors of one length (the integer
-/// loop vectorizes well on its own; it is compiled twice, baseline and with
-/// AVX2 enabled, and picked by CPU detection).
-pub fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 (checked above).
-        return unsafe { dot_i8_avx2(a, b) };
-    }
-    dot_i8_impl(a, b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -742,11 +708,6 @@ mod tests {
                 assert_eq!(out2[r], want);
             }
         }
-        let a: Vec<i8> = (0..300_000)
-            .map(|j| if j % 3 == 0 { 127 } else { -127 })
-            .collect();
-        let want: i64 = a.iter().map(|&v| v as i64 * v as i64).sum();
-        assert_eq!(dot_i8(&a, &a), want);
     }
 
     #[test]

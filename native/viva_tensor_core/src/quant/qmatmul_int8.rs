@@ -29,7 +29,7 @@
 
 use rayon::prelude::*;
 
-use super::qdot;
+use super::int8_dot::{dot_i8_tile, I8Activations, TILE};
 use super::qmatmul::{for_each_chunk, Operands};
 use super::{Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
 use crate::{Result, Tensor, TensorError};
@@ -100,19 +100,31 @@ pub fn qmatmul_int8(
         .chunks_exact(k)
         .flat_map(|row| cols.iter().map(move |&j| row[j]))
         .collect();
+    let xq = I8Activations::new(xq, k);
     let mut yt = vec![0f32; n * m];
     let parallel = m * n * k >= SERIAL_MAX_WORK;
     for_each_chunk(&mut yt, TASK_ROWS * m, parallel, |_, ci, chunk| {
-        for (i, out) in chunk.chunks_exact_mut(m).enumerate() {
-            let r = ci * TASK_ROWS + i;
-            let wr = &wq[r * k..(r + 1) * k];
-            for (b, o) in out.iter_mut().enumerate() {
-                let acc = qdot::dot_i8(&xq[b * k..(b + 1) * k], wr);
-                let mut y = sx[b] * sw[r] * acc as f32;
-                for (ci, &j) in cols.iter().enumerate() {
-                    y += xo[b * cols.len() + ci] * (wr[j] as f32 * sw[r]);
+        let r0 = ci * TASK_ROWS;
+        let rows = chunk.len() / m;
+        let mut acc = [0i64; TILE * TILE];
+        for i0 in (0..rows).step_by(TILE) {
+            let i1 = (i0 + TILE).min(rows);
+            let ws: Vec<&[i8]> = (r0 + i0..r0 + i1)
+                .map(|r| &wq[r * k..(r + 1) * k])
+                .collect();
+            for b0 in (0..m).step_by(TILE) {
+                let b1 = (b0 + TILE).min(m);
+                dot_i8_tile(&ws, &xq, b0..b1, &mut acc);
+                for (i, wr) in ws.iter().enumerate() {
+                    let r = r0 + i0 + i;
+                    for b in b0..b1 {
+                        let mut y = sx[b] * sw[r] * acc[i * (b1 - b0) + b - b0] as f32;
+                        for (ci, &j) in cols.iter().enumerate() {
+                            y += xo[b * cols.len() + ci] * (wr[j] as f32 * sw[r]);
+                        }
+                        chunk[(i0 + i) * m + b] = y;
+                    }
                 }
-                *o = y;
             }
         }
         Ok(())
