@@ -580,16 +580,87 @@ impl Order {
     /// # Panics
     /// When `x.len()` is not a multiple of 32.
     pub fn arrange(self, x: &[f32]) -> Vec<f32> {
+        let mut out = vec![0f32; x.len()];
+        self.arrange_into(x, &mut out);
+        out
+    }
+
+    /// [`Order::arrange`] into `out` (as long as `x`).
+    ///
+    /// # Panics
+    /// When `x.len()` is not a multiple of 32 or `out` is not as long.
+    pub fn arrange_into(self, x: &[f32], out: &mut [f32]) {
         assert!(
-            x.len().is_multiple_of(32),
+            x.len().is_multiple_of(32) && out.len() == x.len(),
             "kernel orders need whole 32-value chunks"
         );
         let src: [usize; 32] = std::array::from_fn(|p| self.source(p));
-        x.chunks_exact(32)
-            .flat_map(|c| src.iter().map(move |&i| c[i]))
+        for (o, c) in out.chunks_exact_mut(32).zip(x.chunks_exact(32)) {
+            for (v, &i) in o.iter_mut().zip(&src) {
+                *v = c[i];
+            }
+        }
+    }
+}
+
+/// Activation rows copied (or arranged in an [`Order`]) into one buffer in
+/// which every row starts on a 64-byte boundary.
+///
+/// Why: the AVX-512 kernels load 16 f32 at a time, and loads that straddle
+/// two cache lines cost more: with activations 16 bytes off alignment a
+/// one-thread q4_0 GEMV took 0.70–0.72 ms against 0.60–0.61 ms aligned
+/// (4096 × 4096, 2-vCPU Xeon, 2026-12-03).
+#[derive(Clone, Debug)]
+pub struct AlignedRows {
+    buf: Vec<f32>,
+    start: usize,
+    stride: usize,
+    k: usize,
+    m: usize,
+}
+
+impl AlignedRows {
+    /// The rows of `x` (row-major, `k` values each), in `order` if given.
+    ///
+    /// # Panics
+    /// When `k` is 0 or does not divide `x.len()`, or (with an order) `k`
+    /// is not a multiple of 32.
+    pub fn new(x: &[f32], k: usize, order: Option<Order>) -> Self {
+        assert!(
+            k > 0 && x.len().is_multiple_of(k),
+            "x must be whole rows of k > 0"
+        );
+        const LINE: usize = LINE_F32;
+        let stride = k.next_multiple_of(LINE);
+        let m = x.len() / k;
+        let mut buf = vec![0f32; m * stride + LINE - 1];
+        let start = buf.as_ptr().align_offset(64).min(LINE - 1);
+        for (b, src) in x.chunks_exact(k).enumerate() {
+            let dst = &mut buf[start + b * stride..start + b * stride + k];
+            match order {
+                Some(order) => order.arrange_into(src, dst),
+                None => dst.copy_from_slice(src),
+            }
+        }
+        AlignedRows {
+            buf,
+            start,
+            stride,
+            k,
+            m,
+        }
+    }
+
+    /// Every row, `k` values each.
+    pub fn rows(&self) -> Vec<&[f32]> {
+        (0..self.m)
+            .map(|b| &self.buf[self.start + b * self.stride..][..self.k])
             .collect()
     }
 }
+
+/// f32 values per 64-byte cache line.
+const LINE_F32: usize = 16;
 
 /// Defines `$name(row, xs_ordered, out)` over the AVX-512 kernel
 /// `qdot_avx512::$k512`, which reads its activation rows in an [`Order`]
@@ -731,6 +802,29 @@ mod tests {
                 assert_eq!(nibbles[32 * c + 16 + j], at(16 + QUAD[j]));
                 assert_eq!(pairs[32 * c + j], at(2 * QUAD[j]));
                 assert_eq!(pairs[32 * c + 16 + j], at(2 * QUAD[j] + 1));
+            }
+        }
+    }
+
+    #[test]
+    fn aligned_rows_start_on_cache_lines_and_keep_the_values() {
+        for (k, m) in [(1, 3), (17, 2), (64, 4), (96, 1)] {
+            let x: Vec<f32> = (0..k * m).map(|i| i as f32).collect();
+            let orders = if k % 32 == 0 {
+                vec![None, Some(Order::Nibbles), Some(Order::Pairs)]
+            } else {
+                vec![None]
+            };
+            for order in orders {
+                let a = AlignedRows::new(&x, k, order);
+                let rows = a.rows();
+                assert_eq!(rows.len(), m);
+                for (b, row) in rows.iter().enumerate() {
+                    assert_eq!(row.as_ptr() as usize % 64, 0, "k={k} row {b}");
+                    let src = &x[b * k..(b + 1) * k];
+                    let want = order.map_or(src.to_vec(), |o| o.arrange(src));
+                    assert_eq!(*row, &want[..], "k={k} {order:?} row {b}");
+                }
             }
         }
     }

@@ -61,7 +61,7 @@ use std::borrow::Cow;
 use matrixmultiply::sgemm;
 use rayon::prelude::*;
 
-use super::qdot::{self, ByteScaledRow, Order, ScaledRow, MAX_R};
+use super::qdot::{self, AlignedRows, ByteScaledRow, Order, ScaledRow, MAX_R};
 use super::rows::decode_range;
 use super::{nf4_dq, Int8Granularity, QuantFormat, QuantPayload, QuantizedTensor};
 use crate::{DType, Result, Tensor, TensorError};
@@ -309,13 +309,11 @@ fn row_kernel<'w>(
 }
 
 fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<Vec<f32>> {
-    let xs: Vec<&[f32]> = x.chunks_exact(k).collect();
     let mut nvfp4_scales = [0f32; 256];
     let kernel = row_kernel(w, k, &mut nvfp4_scales);
     // the AVX-512 4-bit kernels read the activations in an order of their
-    // own, arranged once here for every row; NVFP4 rows take that kernel
-    // only when they are whole pairs of 16-value blocks (k is a multiple of
-    // 32 for every NF4 row kernel)
+    // own; NVFP4 rows take that kernel only when they are whole pairs of
+    // 16-value blocks (k is a multiple of 32 for every NF4 row kernel)
     let order = match kernel {
         RowKernel::Bytes { order, .. } => order,
         RowKernel::Nf4(..) | RowKernel::Nf4Dq(..) => Some(Order::Pairs),
@@ -323,14 +321,12 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
         _ => None,
     }
     .filter(|_| qdot::has_ordered_kernels());
-    let arranged: Vec<Vec<f32>> = match order {
-        Some(order) => xs.iter().map(|x| order.arrange(x)).collect(),
-        None => Vec::new(),
-    };
-    let xs_ordered: Vec<&[f32]> = arranged.iter().map(|v| v.as_slice()).collect();
+    // copied (arranged) once here for every row, each row cache-line aligned
+    let aligned = AlignedRows::new(x, k, order);
+    let xs = aligned.rows();
     let nf4_dot = |row: ScaledRow<'_, u8>, out: &mut [f32]| {
         if order.is_some() {
-            qdot::nf4_pairs_dot(row, &xs_ordered, out)
+            qdot::nf4_pairs_dot(row, &xs, out)
         } else {
             qdot::nf4_dot(row, &xs, out)
         }
@@ -351,10 +347,9 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                         row_bytes,
                         dot,
                         scale,
-                        order,
+                        order: _,
                     } => {
-                        let xs = if order.is_some() { &xs_ordered } else { &xs };
-                        dot(&data[r * row_bytes..(r + 1) * row_bytes], xs, out);
+                        dot(&data[r * row_bytes..(r + 1) * row_bytes], &xs, out);
                         if scale != 1.0 {
                             out.iter_mut().for_each(|v| *v *= scale);
                         }
@@ -384,7 +379,7 @@ fn gemv(x: &[f32], m: usize, k: usize, n: usize, w: &QuantizedTensor) -> Result<
                                 scale_codes,
                                 scale_values: table,
                             };
-                            qdot::nvfp4_pairs_dot(row, &xs_ordered, out)
+                            qdot::nvfp4_pairs_dot(row, &xs, out)
                         } else {
                             scratch.clear();
                             scratch.extend(scale_codes.iter().map(|&s| table[s as usize]));
