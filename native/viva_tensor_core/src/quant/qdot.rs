@@ -451,9 +451,9 @@ macro_rules! row_kernel {
 /// Defines `$name(row, xs, out)`: the AVX-512 kernel `qdot_avx512::$k512`
 /// where the CPU has AVX-512F, else `$fallback` (AVX2 or portable).
 macro_rules! avx512_kernel {
-    ($(#[$m:meta])* $name:ident, $k512:ident, $fallback:ident) => {
+    ($(#[$m:meta])* $name:ident, $k512:ident, $fallback:ident, $row:ty) => {
         $(#[$m])*
-        pub fn $name(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+        pub fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
             #[cfg(target_arch = "x86_64")]
             if super::qdot_avx512::has_avx512() {
                 use super::qdot_avx512 as v;
@@ -482,11 +482,15 @@ row_kernel!(
 avx512_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks; the
     /// AVX-512 kernel where the CPU has it, else as [`q8_0_dot_avx2`].
-    q8_0_dot, q8_0_rows, q8_0_dot_avx2
+    q8_0_dot, q8_0_rows, q8_0_dot_avx2, &[u8]
 );
 row_kernel!(
+    /// [`i8_dot`] without the AVX-512 kernel (AVX2 or portable).
+    i8_dot_avx2, i8_rows, i8_rows, &[i8]
+);
+avx512_kernel!(
     /// `out[r] = Σ_j x_r[j] · q[j]` for one row of int8 codes (unscaled).
-    i8_dot, i8_rows, i8_rows, &[i8]
+    i8_dot, i8_rows, i8_dot_avx2, &[i8]
 );
 row_kernel!(
     /// `out[r] = x_r · w` for a decoded f32 row `w`.
@@ -721,22 +725,38 @@ row_kernel!(
     i8_blocks_dot, i8_blocks_rows, i8_blocks_rows, ScaledRow<'_, i8>
 );
 row_kernel!(
+    /// [`f16_dot`] without the AVX-512 kernel (AVX2 or portable).
+    f16_dot_avx2, f16_rows, f16_rows, &[u8]
+);
+avx512_kernel!(
     /// `out[r] = x_r · w` for a row of f16 values (2 bytes each, LE).
-    f16_dot, f16_rows, f16_rows, &[u8]
+    f16_dot, f16_rows, f16_dot_avx2, &[u8]
 );
 row_kernel!(
+    /// [`bf16_dot`] without the AVX-512 kernel (AVX2 or portable).
+    bf16_dot_avx2, bf16_rows, bf16_rows, &[u8]
+);
+avx512_kernel!(
     /// `out[r] = x_r · w` for a row of bf16 values (2 bytes each, LE).
-    bf16_dot, bf16_rows, bf16_rows, &[u8]
+    bf16_dot, bf16_rows, bf16_dot_avx2, &[u8]
 );
 row_kernel!(
+    /// [`e4m3fn_dot`] without the AVX-512 kernel (AVX2 or portable).
+    e4m3fn_dot_avx2, e4m3fn_rows, e4m3fn_rows, &[u8]
+);
+avx512_kernel!(
     /// `out[r] = Σ_j x_r[j] · e4m3fn(code_j)` for a row of FP8 E4M3FN codes
     /// (unscaled: the caller applies the tensor's scale).
-    e4m3fn_dot, e4m3fn_rows, e4m3fn_rows, &[u8]
+    e4m3fn_dot, e4m3fn_rows, e4m3fn_dot_avx2, &[u8]
 );
 row_kernel!(
+    /// [`e5m2_dot`] without the AVX-512 kernel (AVX2 or portable).
+    e5m2_dot_avx2, e5m2_rows, e5m2_rows, &[u8]
+);
+avx512_kernel!(
     /// `out[r] = Σ_j x_r[j] · e5m2(code_j)` for a row of FP8 E5M2 codes
     /// (unscaled).
-    e5m2_dot, e5m2_rows, e5m2_rows, &[u8]
+    e5m2_dot, e5m2_rows, e5m2_dot_avx2, &[u8]
 );
 
 #[cfg(test)]
@@ -1073,26 +1093,54 @@ mod tests {
             for kk in [k, k + 1 + (seed as usize * 7) % 31] {
                 let v = values(kk, seed + 50);
                 for (kind, kernels) in [
-                    (Half::F16, [f16_dot as BytesKernel, f16_rows]),
-                    (Half::Bf16, [bf16_dot, bf16_rows]),
+                    (Half::F16, [f16_dot as BytesKernel, f16_dot_avx2, f16_rows]),
+                    (Half::Bf16, [bf16_dot, bf16_dot_avx2, bf16_rows]),
                 ] {
                     let q = float16::quantize(&v, kind).unwrap();
                     let w = float16::dequantize(&q, kind, kk).unwrap();
-                    check_both(&q[..], &w, [&kernels[0], &kernels[1]], &format!("{kind:?}"));
+                    let what = format!("{kind:?}");
+                    check_both(&q[..], &w, [&kernels[0], &kernels[2]], &what);
+                    check_both(&q[..], &w, [&kernels[1], &kernels[2]], &what);
                 }
                 for (kind, kernels) in [
-                    (Fp8Kind::E4m3fn, [e4m3fn_dot as BytesKernel, e4m3fn_rows]),
-                    (Fp8Kind::E5m2, [e5m2_dot, e5m2_rows]),
+                    (
+                        Fp8Kind::E4m3fn,
+                        [e4m3fn_dot as BytesKernel, e4m3fn_dot_avx2, e4m3fn_rows],
+                    ),
+                    (Fp8Kind::E5m2, [e5m2_dot, e5m2_dot_avx2, e5m2_rows]),
                 ] {
                     let q = fp8_scaled::quantize(&v, kind).unwrap();
                     // the kernels are unscaled: the codes' own values
                     let w: Vec<f32> = q.codes.iter().map(|&c| kind.decode(c)).collect();
-                    check_both(
-                        &q.codes[..],
-                        &w,
-                        [&kernels[0], &kernels[1]],
-                        &format!("{kind:?}"),
-                    );
+                    let what = format!("{kind:?}");
+                    check_both(&q.codes[..], &w, [&kernels[0], &kernels[2]], &what);
+                    check_both(&q.codes[..], &w, [&kernels[1], &kernels[2]], &what);
+                }
+                let codes: Vec<i8> = v.iter().map(|x| (x * 100.0) as i8).collect();
+                let w: Vec<f32> = codes.iter().map(|&c| c as f32).collect();
+                check_both(&codes[..], &w, [&i8_dot, &i8_rows], "int8");
+                check_both(&codes[..], &w, [&i8_dot_avx2, &i8_rows], "int8 avx2");
+            }
+        }
+    }
+
+    /// Every finite FP8 code, 32 times in a row, against ones: the
+    /// dispatched kernel (AVX-512 here, through f16) gives exactly 32 times
+    /// the code's value.
+    #[test]
+    fn fp8_kernels_exact_for_every_finite_code() {
+        use crate::quant::Fp8Kind;
+        let ones = vec![1f32; 33];
+        for b in 0..=255u8 {
+            for (kind, kernel) in [
+                (Fp8Kind::E4m3fn, e4m3fn_dot as BytesKernel),
+                (Fp8Kind::E5m2, e5m2_dot),
+            ] {
+                let want = kind.decode(b);
+                if want.is_finite() {
+                    let mut out = [0f32; 1];
+                    kernel(&[b; 33], &[&ones], &mut out);
+                    assert_eq!(out[0], 33.0 * want, "{kind:?} {b:#x}");
                 }
             }
         }

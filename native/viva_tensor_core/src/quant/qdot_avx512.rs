@@ -20,16 +20,21 @@
 
 use std::arch::x86_64::*;
 
+mod elems;
+
+pub use elems::{bf16_rows, e4m3fn_rows, e5m2_rows, f16_rows, i8_rows};
+
 use super::e2m1::DOUBLED;
 use super::mxfp4::e8m0_to_f32_half;
 use super::nf4::LEVELS;
 use super::qdot::{ByteScaledRow, ScaledRow};
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
 
-/// Whether this CPU runs the AVX-512 kernels (AVX-512F, with the AVX2, FMA
-/// and F16C the scale conversion uses; detected once, cached by std).
+/// Whether this CPU runs the AVX-512 kernels (AVX-512F and BW, with the
+/// AVX2, FMA and F16C they also use; detected once, cached by std).
 pub fn has_avx512() -> bool {
     std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
         && super::qdot::has_avx2_fma()
         && std::is_x86_feature_detected!("f16c")
 }
