@@ -529,7 +529,7 @@ row_kernel!(
 );
 /// Whether the kernels that read activations in an [`Order`] run here (the
 /// CPU has AVX-512F): [`q4_0_nibbles_dot`], [`q4_1_nibbles_dot`],
-/// [`mxfp4_nibbles_dot`], [`nf4_pairs_dot`], [`nvfp4_pairs_dot`]. When they
+/// [`q5_0_nibbles_dot`], [`mxfp4_nibbles_dot`], [`nf4_pairs_dot`], [`nvfp4_pairs_dot`]. When they
 /// do not, use the kernels of the same format on activations in their own
 /// order.
 pub fn has_ordered_kernels() -> bool {
@@ -558,7 +558,7 @@ pub const QUAD: [usize; 16] = {
 /// weight row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
-    /// ggml blocks (q4_0, q4_1, MXFP4): byte `i` holds element `i` in its
+    /// ggml blocks (q4_0, q4_1, q5_0, MXFP4): byte `i` holds element `i` in its
     /// low nibble and `16 + i` in its high one. Lane `j` reads element
     /// `QUAD[j]`, then (second 16) `16 + QUAD[j]`.
     Nibbles,
@@ -700,6 +700,11 @@ ordered_kernel!(
     /// [`q4_1_dot`] (same result up to f32 summation order) for activation
     /// rows in [`Order::Nibbles`], with the AVX-512 kernel.
     q4_1_nibbles_dot, q4_1_rows, &[u8]
+);
+ordered_kernel!(
+    /// [`q5_0_dot`] (same result up to f32 summation order) for activation
+    /// rows in [`Order::Nibbles`], with the AVX-512 kernel.
+    q5_0_nibbles_dot, q5_0_rows, &[u8]
 );
 ordered_kernel!(
     /// [`mxfp4_dot`] (same result up to f32 summation order) for activation
@@ -996,7 +1001,7 @@ mod tests {
                     ggml_q5_0::quantize,
                     ggml_q5_0::dequantize,
                     [q5_0_dot, q5_0_rows],
-                    None,
+                    Some(q5_0_nibbles_dot),
                 ),
                 (
                     "mxfp4",

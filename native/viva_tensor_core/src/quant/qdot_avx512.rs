@@ -27,7 +27,7 @@ pub use elems::{bf16_rows, e4m3fn_rows, e5m2_rows, f16_rows, i8_rows};
 use super::e2m1::DOUBLED;
 use super::mxfp4::e8m0_to_f32_half;
 use super::nf4::LEVELS;
-use super::qdot::{ByteScaledRow, ScaledRow};
+use super::qdot::{ByteScaledRow, ScaledRow, QUAD};
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
 
 /// Whether this CPU runs the AVX-512 kernels (AVX-512F and BW, with the
@@ -138,6 +138,24 @@ trait NibbleFormat {
     /// AVX-512F; the block's bytes readable at `b`, `scales` from
     /// [`NibbleFormat::scales`].
     unsafe fn values(b: *const u8, base: __m512, scales: &[f32]) -> __m512;
+    /// The block's 32 weights in nibble order, from the index vectors of
+    /// [`quad_nibbles`]: by default the two lookups in [`NibbleFormat::values`].
+    ///
+    /// # Safety
+    /// As [`NibbleFormat::values`].
+    #[inline(always)]
+    unsafe fn weights(
+        b: *const u8,
+        idx: (__m512i, __m512i),
+        base: __m512,
+        scales: &[f32],
+    ) -> (__m512, __m512) {
+        let values = Self::values(b, base, scales);
+        (
+            _mm512_permutexvar_ps(idx.0, values),
+            _mm512_permutexvar_ps(idx.1, values),
+        )
+    }
 }
 
 /// The little-endian u16 at `p`.
@@ -190,6 +208,56 @@ impl NibbleFormat for Q4_1 {
     }
 }
 
+/// q5_0: f16 `d`, then `qh` (u32, bit `j` the fifth bit of element `j`),
+/// then the 16 nibble bytes; values `d · (q − 16)` for the 5-bit `q`
+/// (exact in f32). Each lookup is one `vpermt2ps` in the 32-entry table
+/// `d · (0..32 − 16)`, its index the nibble with bit 4 taken from `qh`:
+/// `qh` rotated per lane so that the lane's element's bit lands in bit 4.
+struct Q5_0;
+impl NibbleFormat for Q5_0 {
+    const BYTES: usize = 22;
+    const CODES_AT: usize = 6;
+    fn base() -> [f32; 16] {
+        std::array::from_fn(|q| q as f32 - 16.0)
+    }
+    fn scales() -> &'static [f32] {
+        f16_values()
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma,f16c")]
+    unsafe fn values(b: *const u8, base: __m512, scales: &[f32]) -> __m512 {
+        _mm512_mul_ps(base, _mm512_set1_ps(*scales.get_unchecked(le_u16(b))))
+    }
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma,f16c")]
+    unsafe fn weights(
+        b: *const u8,
+        idx: (__m512i, __m512i),
+        base: __m512,
+        scales: &[f32],
+    ) -> (__m512, __m512) {
+        let d = _mm512_set1_ps(*scales.get_unchecked(le_u16(b)));
+        let low_table = _mm512_mul_ps(base, d);
+        let high_table = _mm512_mul_ps(_mm512_add_ps(base, _mm512_set1_ps(16.0)), d);
+        let qh = _mm512_set1_epi32((b.add(2) as *const i32).read_unaligned());
+        // lane j of the first half holds element QUAD[j], of the second
+        // 16 + QUAD[j]; rotating left by (4 - that) mod 32 moves its bit to 4
+        let rotation = |half: usize| {
+            let r: [i32; 16] = std::array::from_fn(|j| ((36 - 16 * half - QUAD[j]) % 32) as i32);
+            _mm512_loadu_si512(r.as_ptr() as *const _)
+        };
+        let nibble = _mm512_set1_epi32(0x0F);
+        // bits 0..4 from the nibble index, bit 4 (and up, unread) from qh
+        let index = |i: __m512i, half: usize| {
+            _mm512_ternarylogic_epi32::<0xE4>(i, _mm512_rolv_epi32(qh, rotation(half)), nibble)
+        };
+        (
+            _mm512_permutex2var_ps(low_table, index(idx.0, 0), high_table),
+            _mm512_permutex2var_ps(low_table, index(idx.1, 1), high_table),
+        )
+    }
+}
+
 /// MXFP4 (ggml layout): E8M0 exponent byte, values the doubled E2M1 values
 /// times half the block's scale (a power of two: exact).
 struct Mxfp4;
@@ -239,12 +307,8 @@ unsafe fn nibble_rows<F: NibbleFormat, const R: usize>(row: &[u8], xs: &[&[f32]]
         if bi % 2 == 0 {
             _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
         }
-        let values = F::values(b, base, scales);
-        let (lo, hi) = quad_nibbles(b.add(F::CODES_AT), shifts);
-        let (lo, hi) = (
-            _mm512_permutexvar_ps(lo, values),
-            _mm512_permutexvar_ps(hi, values),
-        );
+        let idx = quad_nibbles(b.add(F::CODES_AT), shifts);
+        let (lo, hi) = F::weights(b, idx, base, scales);
         for (a, x) in acc.iter_mut().zip(xs) {
             let x = x.add(bi * 32);
             a[0] = _mm512_fmadd_ps(_mm512_loadu_ps(x), lo, a[0]);
@@ -278,6 +342,16 @@ pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
 #[target_feature(enable = "avx512f,avx2,fma,f16c")]
 pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
     nibble_rows::<Q4_1, R>(row, xs, out)
+}
+
+/// q5_0 row (22-byte blocks: f16 `d`, u32 `qh`, 16 bytes of nibbles)
+/// against `R` activation rows in nibble order.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn q5_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    nibble_rows::<Q5_0, R>(row, xs, out)
 }
 
 /// MXFP4 row (17-byte blocks: E8M0 exponent, 16 bytes of E2M1 nibbles)

@@ -267,7 +267,9 @@ fn row_kernel<'w>(
         (QuantFormat::Q4_1, QuantPayload::Blocks(b)) if whole(32) => {
             nibbles(b, 20, qdot::q4_1_dot, qdot::q4_1_nibbles_dot)
         }
-        (QuantFormat::Q5_0, QuantPayload::Blocks(b)) if whole(32) => bytes(b, 22, qdot::q5_0_dot),
+        (QuantFormat::Q5_0, QuantPayload::Blocks(b)) if whole(32) => {
+            nibbles(b, 22, qdot::q5_0_dot, qdot::q5_0_nibbles_dot)
+        }
         (QuantFormat::Mxfp4, QuantPayload::Blocks(b)) if whole(32) => {
             nibbles(b, 17, qdot::mxfp4_dot, qdot::mxfp4_nibbles_dot)
         }
