@@ -724,10 +724,14 @@ ordered_kernel!(
 );
 
 row_kernel!(
+    /// [`i8_blocks_dot`] without the AVX-512 kernel (AVX2 or portable).
+    i8_blocks_dot_avx2, i8_blocks_rows, i8_blocks_rows, ScaledRow<'_, i8>
+);
+avx512_kernel!(
     /// `out[r] = Σ_b scales[b] · Σ_j x_r[j] · q_j` for one row of int8 codes
     /// with one scale per block of `codes.len() / scales.len()` values, a
-    /// multiple of 32 (panics otherwise, on the AVX2 path).
-    i8_blocks_dot, i8_blocks_rows, i8_blocks_rows, ScaledRow<'_, i8>
+    /// multiple of 32 (panics otherwise, on the AVX2 and AVX-512 paths).
+    i8_blocks_dot, i8_blocks_rows, i8_blocks_dot_avx2, ScaledRow<'_, i8>
 );
 row_kernel!(
     /// [`f16_dot`] without the AVX-512 kernel (AVX2 or portable).
@@ -1087,12 +1091,9 @@ mod tests {
                     scales: &q.scales,
                 };
                 let w = int8::dequantize(&q, &[k], g).unwrap();
-                check_both(
-                    row,
-                    &w,
-                    [&i8_blocks_dot, &i8_blocks_rows],
-                    &format!("int8/{bs}"),
-                );
+                let what = format!("int8/{bs}");
+                check_both(row, &w, [&i8_blocks_dot, &i8_blocks_rows], &what);
+                check_both(row, &w, [&i8_blocks_dot_avx2, &i8_blocks_rows], &what);
             }
 
             for kk in [k, k + 1 + (seed as usize * 7) % 31] {

@@ -399,6 +399,53 @@ pub unsafe fn q8_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
     }
 }
 
+/// Int8 codes with one f32 scale per block of `codes.len() / scales.len()`
+/// values (a multiple of 32) against `R` activation rows in their own
+/// order: `out[r] = Σ_b scales[b] · Σ_j x_r[j] · q_j`, blocks alternating
+/// between two accumulators per row ([`alternating`]).
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+pub unsafe fn i8_blocks_rows<const R: usize>(
+    row: ScaledRow<'_, i8>,
+    xs: &[&[f32]],
+    out: &mut [f32],
+) {
+    let chunks = row.codes.len() / 32;
+    let per_block = chunks / row.scales.len().max(1);
+    assert!(per_block * row.scales.len() == chunks);
+    assert!(xs.len() == R && out.len() >= R);
+    assert!(xs.iter().all(|x| x.len() >= chunks * 32));
+    let xp: [*const f32; R] = std::array::from_fn(|r| xs[r].as_ptr());
+    let widen = |p: *const i8| {
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
+    };
+    let (mut even, mut odd) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
+    alternating(0..row.scales.len(), &mut even, &mut odd, |tot, bi| {
+        let mut sum = [_mm512_setzero_ps(); R];
+        for ci in bi * per_block..(bi + 1) * per_block {
+            // SAFETY: chunk ci < chunks lies in `codes`, and every row holds
+            // 32 · chunks values (asserted above)
+            let p = row.codes.as_ptr().add(ci * 32);
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES));
+            let (w0, w1) = (widen(p), widen(p.add(16)));
+            for (s, x) in sum.iter_mut().zip(xp) {
+                let x = x.add(ci * 32);
+                *s = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, *s);
+                *s = _mm512_fmadd_ps(_mm512_loadu_ps(x.add(16)), w1, *s);
+            }
+        }
+        let scale = _mm512_set1_ps(row.scales[bi]);
+        for (t, s) in tot.iter_mut().zip(sum) {
+            *t = _mm512_fmadd_ps(scale, s, *t);
+        }
+    });
+    for r in 0..R {
+        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(even[r], odd[r]));
+    }
+}
+
 /// NF4 codes (element `2i` in the HIGH nibble of byte `i`) with one absmax
 /// per block of `codes.len() · 2 / scales.len()` values (a multiple of 32)
 /// against `R` activation rows in [`super::qdot::Order::Pairs`] (each 32
