@@ -7,7 +7,8 @@
 %% the linear layer
 %% y = x W^T through vquant:qmatmul/2 at batch 1 (GEMV) and batch 64 (GEMM)
 %% against the f32 reference vquant:f32_linear/2. Every figure is the median
-%% of 5 runs after a warm-up; each qmatmul timing alternates with an f32 run
+%% of 5 runs after a warm-up (the batch-1 GEMVs, under a millisecond and
+%% the noisiest, of 11); each qmatmul timing alternates with an f32 run
 %% (f32, q, f32, q, ...) and the ratio uses the f32 median of that same row,
 %% so a change in the machine's load hits both sides alike.
 %%
@@ -26,6 +27,7 @@
                   {int8, per_tensor}, {int8, {per_channel, 0}}, {int8, {per_block, 32}},
                   fp8_e4m3fn, fp8_e5m2, f16, bf16]).
 -define(RUNS, 5).
+-define(GEMV_RUNS, 11).
 
 -spec run() -> ok.
 run() -> run(4096).
@@ -37,8 +39,9 @@ run(N) ->
     {ok, X1} = vtensor:random_normal([1, N], 1),
     {ok, X64} = vtensor:random_normal([64, N], 2),
     Bytes = vtensor:nbytes(W),
-    io:format("quantized matmul bench: ~bx~b f32 weight, ~b schedulers, medians of ~b~n",
-              [N, N, erlang:system_info(schedulers), ?RUNS]),
+    io:format("quantized matmul bench: ~bx~b f32 weight, ~b schedulers, medians of ~b"
+              " (batch-1 GEMV: ~b)~n",
+              [N, N, erlang:system_info(schedulers), ?RUNS, ?GEMV_RUNS]),
     Evict = evictor(),
     io:format("~-22s ~8s ~9s ~6s ~8s ~8s ~8s ~7s ~8s ~8s ~7s ~9s ~9s ~7s~n",
               ["format", "q_GB/s", "copy_GB/s", "q/copy", "dq_GB/s",
@@ -49,9 +52,10 @@ run(N) ->
     lists:foreach(fun(F) -> row(F, W, X1, X64, Bytes, F1, F64, Evict) end, ?FORMATS),
     {ok, Q8} = vquant:quantize(W, {int8, {per_channel, 0}}),
     I8 = fun() -> vquant:qmatmul_int8(X1, Q8, 6.0) end,
-    {G1, I1} = paired(F1, I8),
-    {C1, CI1} = paired(F1, I8, Evict),
-    {G64, I64} = paired(F64, fun() -> vquant:qmatmul_int8(X64, Q8, 6.0) end),
+    {G1, I1} = paired(F1, I8, fun() -> ok end, ?GEMV_RUNS),
+    {C1, CI1} = paired(F1, I8, Evict, ?GEMV_RUNS),
+    {G64, I64} = paired(F64, fun() -> vquant:qmatmul_int8(X64, Q8, 6.0) end,
+                        fun() -> ok end, ?RUNS),
     io:format("~-22s ~8s ~9s ~6s ~8s ~8.2f ~8.2f ~6.2fx ~8.2f ~8.2f ~6.2fx ~9.2f ~9.2f ~6.2fx~n",
               ["qmatmul_int8 (t=6.0)", "-", "-", "-", "-", G1 / 1000, I1 / 1000, G1 / I1,
                C1 / 1000, CI1 / 1000, C1 / CI1, G64 / 1000, I64 / 1000, G64 / I64]),
@@ -92,9 +96,9 @@ row(F, W, X1, X64, Bytes, F1, F64, Evict) ->
     {ok, QT} = vquant:quantize(W, F),
     D = median(fun() -> {ok, T} = vquant:dequantize(QT), vtensor:deallocate(T) end),
     Q1 = fun() -> vquant:qmatmul(X1, QT) end,
-    {G1, M1} = paired(F1, Q1),
-    {CG1, CM1} = paired(F1, Q1, Evict),
-    {G64, M64} = paired(F64, fun() -> vquant:qmatmul(X64, QT) end),
+    {G1, M1} = paired(F1, Q1, fun() -> ok end, ?GEMV_RUNS),
+    {CG1, CM1} = paired(F1, Q1, Evict, ?GEMV_RUNS),
+    {G64, M64} = paired(F64, fun() -> vquant:qmatmul(X64, QT) end, fun() -> ok end, ?RUNS),
     io:format("~-22s ~8.2f ~9.2f ~5b% ~8.2f ~8.2f ~8.2f ~6.2fx ~8.2f ~8.2f ~6.2fx"
               " ~9.2f ~9.2f ~6.2fx~n",
               [io_lib:format("~p", [F]), Bytes / Q / 1000, Bytes / C / 1000, round(100 * C / Q),
@@ -117,15 +121,12 @@ median(F) ->
                      end || _ <- lists:seq(1, ?RUNS)]),
     max(lists:nth((?RUNS + 1) div 2, Ts), 1).
 
-%% Medians of ?RUNS alternating runs of A and B (after a warm-up of each).
-paired(A, B) ->
-    paired(A, B, fun() -> ok end).
-
-%% paired/2 with `Before()' run, untimed, before every timed call.
-paired(A, B, Before) ->
+%% Medians of `N' alternating runs of A and B (after a warm-up of each),
+%% with `Before()' run, untimed, before every timed call.
+paired(A, B, Before, N) ->
     _ = A(),
     _ = B(),
     Timed = fun(F) -> ok = Before(), element(1, timer:tc(F)) end,
-    Runs = [{Timed(A), Timed(B)} || _ <- lists:seq(1, ?RUNS)],
-    Med = fun(L) -> max(lists:nth((?RUNS + 1) div 2, lists:sort(L)), 1) end,
+    Runs = [{Timed(A), Timed(B)} || _ <- lists:seq(1, N)],
+    Med = fun(L) -> max(lists:nth((N + 1) div 2, lists:sort(L)), 1) end,
     {Med([Ta || {Ta, _} <- Runs]), Med([Tb || {_, Tb} <- Runs])}.

@@ -62,6 +62,33 @@ fn alternating<A>(
     }
 }
 
+/// The sum of the four accumulators [`alternating`] fills for one row
+/// when each step adds to a pair (`[first half, second half]`).
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+unsafe fn sum_pairs(first: [__m512; 2], second: [__m512; 2]) -> __m512 {
+    _mm512_add_ps(
+        _mm512_add_ps(first[0], first[1]),
+        _mm512_add_ps(second[0], second[1]),
+    )
+}
+
+/// For a row of `chunks` 32-value chunks with `blocks` scales: the chunks
+/// per block, after checking that they divide evenly and that there are
+/// `R` activation rows of at least `32 · chunks` values and `R` outputs.
+fn chunks_per_block<const R: usize>(
+    chunks: usize,
+    blocks: usize,
+    xs: &[&[f32]],
+    out: &[f32],
+) -> usize {
+    let per_block = chunks / blocks.max(1);
+    assert!(per_block * blocks == chunks);
+    assert!(xs.len() == R && out.len() >= R);
+    assert!(xs.iter().all(|x| x.len() >= chunks * 32));
+    per_block
+}
+
 /// The f32 value of every f16 bit pattern (256 KiB, built on first use),
 /// so a kernel reads a block's f16 scale with one load, which the multiply
 /// using it takes as its broadcast operand: `vcvtph2ps` and `vbroadcastss`
@@ -316,11 +343,7 @@ unsafe fn nibble_rows<F: NibbleFormat, const R: usize>(row: &[u8], xs: &[&[f32]]
         }
     });
     for r in 0..R {
-        let s = _mm512_add_ps(
-            _mm512_add_ps(even[r][0], even[r][1]),
-            _mm512_add_ps(odd[r][0], odd[r][1]),
-        );
-        out[r] = _mm512_reduce_add_ps(s);
+        out[r] = _mm512_reduce_add_ps(sum_pairs(even[r], odd[r]));
     }
 }
 
@@ -413,10 +436,7 @@ pub unsafe fn i8_blocks_rows<const R: usize>(
     out: &mut [f32],
 ) {
     let chunks = row.codes.len() / 32;
-    let per_block = chunks / row.scales.len().max(1);
-    assert!(per_block * row.scales.len() == chunks);
-    assert!(xs.len() == R && out.len() >= R);
-    assert!(xs.iter().all(|x| x.len() >= chunks * 32));
+    let per_block = chunks_per_block::<R>(chunks, row.scales.len(), xs, out);
     let xp: [*const f32; R] = std::array::from_fn(|r| xs[r].as_ptr());
     let widen = |p: *const i8| {
         _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
@@ -466,10 +486,7 @@ pub unsafe fn nf4_pairs_rows<const R: usize>(
     out: &mut [f32],
 ) {
     let chunks = row.codes.len() / 16;
-    let per_block = chunks / row.scales.len().max(1);
-    assert!(per_block * row.scales.len() == chunks);
-    assert!(xs.len() == R && out.len() >= R);
-    assert!(xs.iter().all(|x| x.len() >= chunks * 32));
+    let per_block = chunks_per_block::<R>(chunks, row.scales.len(), xs, out);
     let levels = _mm512_loadu_ps(LEVELS.as_ptr());
     let shifts = quad_shifts();
     let xs: [*const f32; R] = std::array::from_fn(|r| xs[r].as_ptr());
@@ -502,11 +519,7 @@ pub unsafe fn nf4_pairs_rows<const R: usize>(
         }
     }
     for r in 0..R {
-        let s = _mm512_add_ps(
-            _mm512_add_ps(first[r][0], first[r][1]),
-            _mm512_add_ps(second[r][0], second[r][1]),
-        );
-        out[r] = _mm512_reduce_add_ps(s);
+        out[r] = _mm512_reduce_add_ps(sum_pairs(first[r], second[r]));
     }
 }
 

@@ -13,9 +13,9 @@
 use std::arch::x86_64::*;
 
 use super::super::qdot::{e4m3fn_bits_to_f32, e5m2_bits_to_f32, f16_to_f32};
-use super::{alternating, STREAM_PREFETCH_BYTES};
+use super::{alternating, sum_pairs, STREAM_PREFETCH_BYTES};
 
-/// 32 f16 bit patterns (two per... one per 16-bit lane) as two f32 vectors.
+/// 32 f16 bit patterns (one per 16-bit lane) as two f32 vectors.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx2,fma,f16c")]
 unsafe fn halves_to_f32(h: __m512i) -> (__m512, __m512) {
@@ -112,10 +112,7 @@ unsafe fn elems_rows<const R: usize>(
         }
     });
     for r in 0..R {
-        let s = _mm512_add_ps(
-            _mm512_add_ps(even[r][0], even[r][1]),
-            _mm512_add_ps(odd[r][0], odd[r][1]),
-        );
+        let s = sum_pairs(even[r], odd[r]);
         let tail: f32 = (chunks * 32..k)
             .map(|j| xs[r][j] * decode(&row[j * size..(j + 1) * size]))
             .sum();
