@@ -6,7 +6,7 @@
 use std::arch::x86_64::*;
 
 use super::super::qdot::{e4m3fn_bits_to_f32, e5m2_bits_to_f32, f16_to_f32};
-use super::{check, hsum, prefetch_stream};
+use super::{add_chained, check, hsum, prefetch_stream, sum_chains};
 
 /// Magnitude bits moved into an f32 and rescaled by the power of two
 /// `pow2` (the difference of the exponent biases), then the sign bit ORed
@@ -40,25 +40,20 @@ macro_rules! elems_kernel {
             let k = row.len() / $size;
             check::<R>(xs, out, k);
             let whole = k / 32 * 32;
-            let mut t0 = [_mm256_setzero_ps(); R];
-            let mut t1 = [_mm256_setzero_ps(); R];
+            let mut acc = [[_mm256_setzero_ps(); 4]; R];
             let mut j = 0;
             while j < whole {
                 // SAFETY: values j..j + 32 lie in `row` (j + 32 <= k).
                 let p = row.as_ptr().add(j * $size);
                 prefetch_stream(p);
-                let w0 = $widen(p);
-                let w1 = $widen(p.add(8 * $size));
-                let w2 = $widen(p.add(16 * $size));
-                let w3 = $widen(p.add(24 * $size));
-                for r in 0..R {
-                    // SAFETY: check() guaranteed k activations per row.
-                    let x = xs[r].as_ptr().add(j);
-                    let a = _mm256_fmadd_ps(_mm256_loadu_ps(x), w0, t0[r]);
-                    let b = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(8)), w1, t1[r]);
-                    t0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(16)), w2, a);
-                    t1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(24)), w3, b);
-                }
+                let w = [
+                    $widen(p),
+                    $widen(p.add(8 * $size)),
+                    $widen(p.add(16 * $size)),
+                    $widen(p.add(24 * $size)),
+                ];
+                // SAFETY: check() guaranteed k activations per row.
+                add_chained(&mut acc, xs, j, &w);
                 j += 32;
             }
             let dec = $scalar;
@@ -66,7 +61,7 @@ macro_rules! elems_kernel {
                 let tail: f32 = (whole..k)
                     .map(|j| xs[r][j] * dec(&row[j * $size..(j + 1) * $size]))
                     .sum();
-                out[r] = hsum(_mm256_add_ps(t0[r], t1[r])) + tail;
+                out[r] = hsum(sum_chains(&acc[r])) + tail;
             }
         }
     };

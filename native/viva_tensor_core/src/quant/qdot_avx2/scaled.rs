@@ -7,7 +7,7 @@ use std::arch::x86_64::*;
 use super::super::nf4::LEVELS;
 use super::super::qdot::ScaledRow;
 use super::blocks::e2m1_doubled_table;
-use super::{check, prefetch_stream, store_sums, widen16};
+use super::{add_chained, check, prefetch_stream, store_sums, sum_chains, widen16};
 
 /// NVFP4 codes (element `2i` in the low nibble) with one scale per 16
 /// values against `R` activation rows: the doubled E2M1 integers looked up
@@ -170,25 +170,19 @@ pub unsafe fn i8_blocks_rows<const R: usize>(
     check::<R>(xs, out, chunks * 32);
     let mut tot = [_mm256_setzero_ps(); R];
     for (bi, &s) in row.scales.iter().enumerate() {
-        let mut acc = [_mm256_setzero_ps(); R];
+        let mut acc = [[_mm256_setzero_ps(); 4]; R];
         for ci in bi * per_block..(bi + 1) * per_block {
             // SAFETY: chunk ci < chunks lies in `codes`.
             let p = row.codes.as_ptr().add(ci * 32) as *const __m128i;
             prefetch_stream(p);
             let (w0, w1) = widen16(_mm_loadu_si128(p));
             let (w2, w3) = widen16(_mm_loadu_si128(p.add(1)));
-            for r in 0..R {
-                // SAFETY: check() guaranteed 32 · chunks activations per row.
-                let x = xs[r].as_ptr().add(ci * 32);
-                let a = _mm256_fmadd_ps(_mm256_loadu_ps(x), w0, acc[r]);
-                let a = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(8)), w1, a);
-                let a = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(16)), w2, a);
-                acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(24)), w3, a);
-            }
+            // SAFETY: check() guaranteed 32 · chunks activations per row.
+            add_chained(&mut acc, xs, ci * 32, &[w0, w1, w2, w3]);
         }
         let s = _mm256_set1_ps(s);
         for r in 0..R {
-            tot[r] = _mm256_fmadd_ps(s, acc[r], tot[r]);
+            tot[r] = _mm256_fmadd_ps(s, sum_chains(&acc[r]), tot[r]);
         }
     }
     store_sums(&tot, out);
