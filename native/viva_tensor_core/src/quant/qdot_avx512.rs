@@ -1,6 +1,7 @@
-//! AVX-512 versions of the [`super::qdot`] row kernels (q4_0, q4_1, q8_0,
-//! MXFP4, NF4 / NF4-DQ, NVFP4), selected at run time where the CPU has
-//! AVX-512F (never from `target-cpu=native`); CPUs without it run the AVX2
+//! AVX-512 versions of the [`super::qdot`] row kernels (q4_0, q4_1, q5_0,
+//! q8_0, MXFP4, NF4 / NF4-DQ, NVFP4, int8 per block; f16, bf16, FP8 and
+//! int8 rows in `elems`), selected at run time where the CPU has AVX-512F
+//! and BW (never from `target-cpu=native`); CPUs without them run the AVX2
 //! kernels of [`super::qdot_avx2`].
 //!
 //! Why: a 32-value block is two 16-lane vectors here against four 8-lane
@@ -14,7 +15,9 @@
 //! kernel, 0.9 ms with the first AVX-512 one (widened codes, scale
 //! converted per block) and 0.6 ms with this shape (command and figures in
 //! the README, "Quantized matmul"). Results differ from the AVX2 kernels
-//! only by f32 summation order.
+//! only by f32 rounding: summation order, and where a block's scale is
+//! applied (to its 16-entry table here, exactly as `dequantize` does, to
+//! the block's sum there).
 
 #![cfg(target_arch = "x86_64")]
 
