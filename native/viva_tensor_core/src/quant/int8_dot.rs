@@ -114,25 +114,30 @@ pub fn dot_i8_tile(ws: &[&[i8]], x: &I8Activations, bs: Range<usize>, out: &mut 
         "weight rows must hold k codes"
     );
     assert!(bs.end <= x.rows() && out.len() >= ws.len() * bs.len());
-    let xs: Vec<&[i8]> = bs.clone().map(|b| x.row(b)).collect();
+    // a fixed array, not a Vec: one call per tile, thousands per product
+    let mut rows: [&[i8]; TILE] = [&[]; TILE];
+    for (slot, b) in rows.iter_mut().zip(bs.clone()) {
+        *slot = x.row(b);
+    }
+    let xs = &rows[..bs.len()];
     let sums = &x.sums[bs];
     #[cfg(target_arch = "x86_64")]
     {
         if has_vnni() {
             // SAFETY: the CPU has AVX-512F, AVX-512BW and AVX-512 VNNI
             // (checked); row lengths were checked above.
-            unsafe { by_tile!(tile_vnni, ws, xs, (ws, &xs, sums, out)) };
+            unsafe { by_tile!(tile_vnni, ws, xs, (ws, xs, sums, out)) };
             return;
         }
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked); row lengths were checked
             // above and no activation code is -128 (checked by new()).
-            unsafe { by_tile!(tile_avx2, ws, xs, (ws, &xs, out)) };
+            unsafe { by_tile!(tile_avx2, ws, xs, (ws, xs, out)) };
             return;
         }
     }
     let _ = sums;
-    by_tile!(tile_portable, ws, xs, (ws, &xs, out))
+    by_tile!(tile_portable, ws, xs, (ws, xs, out))
 }
 
 /// Whether the AVX-512 VNNI tile kernel runs here.

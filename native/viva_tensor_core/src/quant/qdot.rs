@@ -448,19 +448,24 @@ macro_rules! row_kernel {
     };
 }
 
-/// Defines `$name(row, xs, out)`: the AVX-512 kernel `qdot_avx512::$k512`
-/// where the CPU has AVX-512F, else `$fallback` (AVX2 or portable).
+/// Defines `$name(row, xs, out)`: the AVX-512 kernel `qdot_avx512::$k`
+/// where the CPU has AVX-512F and BW, else `$fallback`, also defined here:
+/// the AVX2 kernel `qdot_avx2::$k` or the portable `$k` (a [`row_kernel`]).
 macro_rules! avx512_kernel {
-    ($(#[$m:meta])* $name:ident, $k512:ident, $fallback:ident, $row:ty) => {
+    ($(#[$m:meta])* $name:ident, $fallback:ident, $k:ident, $row:ty) => {
+        row_kernel!(
+            #[doc = concat!("[`", stringify!($name), "`] without the AVX-512 kernel (AVX2 or portable).")]
+            $fallback, $k, $k, $row
+        );
         $(#[$m])*
         pub fn $name(row: $row, xs: &[&[f32]], out: &mut [f32]) {
             #[cfg(target_arch = "x86_64")]
             if super::qdot_avx512::has_avx512() {
                 use super::qdot_avx512 as v;
-                // SAFETY: the CPU supports AVX-512F, AVX2, FMA and F16C
+                // SAFETY: the CPU supports AVX-512F/BW, AVX2, FMA and F16C
                 // (checked above); the kernel asserts its slice lengths.
                 unsafe {
-                    by_rows!(v::$k512, row, xs, out)
+                    by_rows!(v::$k, row, xs, out)
                 }
                 return;
             }
@@ -475,22 +480,14 @@ row_kernel!(
     /// own order (AVX2 or portable; see [`q4_0_nibbles_dot`]).
     q4_0_dot, q4_0_rows, q4_0_rows, &[u8]
 );
-row_kernel!(
-    /// [`q8_0_dot`] without the AVX-512 kernel (AVX2 or portable).
-    q8_0_dot_avx2, q8_0_rows, q8_0_rows, &[u8]
-);
 avx512_kernel!(
     /// `out[r] = x_r · dequant(row)` for one row of q8_0 blocks; the
     /// AVX-512 kernel where the CPU has it, else as [`q8_0_dot_avx2`].
-    q8_0_dot, q8_0_rows, q8_0_dot_avx2, &[u8]
-);
-row_kernel!(
-    /// [`i8_dot`] without the AVX-512 kernel (AVX2 or portable).
-    i8_dot_avx2, i8_rows, i8_rows, &[i8]
+    q8_0_dot, q8_0_dot_avx2, q8_0_rows, &[u8]
 );
 avx512_kernel!(
     /// `out[r] = Σ_j x_r[j] · q[j]` for one row of int8 codes (unscaled).
-    i8_dot, i8_rows, i8_dot_avx2, &[i8]
+    i8_dot, i8_dot_avx2, i8_rows, &[i8]
 );
 row_kernel!(
     /// `out[r] = x_r · w` for a decoded f32 row `w`.
@@ -723,49 +720,29 @@ ordered_kernel!(
     nf4_pairs_dot, nf4_pairs_rows, ScaledRow<'_, u8>
 );
 
-row_kernel!(
-    /// [`i8_blocks_dot`] without the AVX-512 kernel (AVX2 or portable).
-    i8_blocks_dot_avx2, i8_blocks_rows, i8_blocks_rows, ScaledRow<'_, i8>
-);
 avx512_kernel!(
     /// `out[r] = Σ_b scales[b] · Σ_j x_r[j] · q_j` for one row of int8 codes
     /// with one scale per block of `codes.len() / scales.len()` values, a
     /// multiple of 32 (panics otherwise, on the AVX2 and AVX-512 paths).
-    i8_blocks_dot, i8_blocks_rows, i8_blocks_dot_avx2, ScaledRow<'_, i8>
-);
-row_kernel!(
-    /// [`f16_dot`] without the AVX-512 kernel (AVX2 or portable).
-    f16_dot_avx2, f16_rows, f16_rows, &[u8]
+    i8_blocks_dot, i8_blocks_dot_avx2, i8_blocks_rows, ScaledRow<'_, i8>
 );
 avx512_kernel!(
     /// `out[r] = x_r · w` for a row of f16 values (2 bytes each, LE).
-    f16_dot, f16_rows, f16_dot_avx2, &[u8]
-);
-row_kernel!(
-    /// [`bf16_dot`] without the AVX-512 kernel (AVX2 or portable).
-    bf16_dot_avx2, bf16_rows, bf16_rows, &[u8]
+    f16_dot, f16_dot_avx2, f16_rows, &[u8]
 );
 avx512_kernel!(
     /// `out[r] = x_r · w` for a row of bf16 values (2 bytes each, LE).
-    bf16_dot, bf16_rows, bf16_dot_avx2, &[u8]
-);
-row_kernel!(
-    /// [`e4m3fn_dot`] without the AVX-512 kernel (AVX2 or portable).
-    e4m3fn_dot_avx2, e4m3fn_rows, e4m3fn_rows, &[u8]
+    bf16_dot, bf16_dot_avx2, bf16_rows, &[u8]
 );
 avx512_kernel!(
     /// `out[r] = Σ_j x_r[j] · e4m3fn(code_j)` for a row of FP8 E4M3FN codes
     /// (unscaled: the caller applies the tensor's scale).
-    e4m3fn_dot, e4m3fn_rows, e4m3fn_dot_avx2, &[u8]
-);
-row_kernel!(
-    /// [`e5m2_dot`] without the AVX-512 kernel (AVX2 or portable).
-    e5m2_dot_avx2, e5m2_rows, e5m2_rows, &[u8]
+    e4m3fn_dot, e4m3fn_dot_avx2, e4m3fn_rows, &[u8]
 );
 avx512_kernel!(
     /// `out[r] = Σ_j x_r[j] · e5m2(code_j)` for a row of FP8 E5M2 codes
     /// (unscaled).
-    e5m2_dot, e5m2_rows, e5m2_dot_avx2, &[u8]
+    e5m2_dot, e5m2_dot_avx2, e5m2_rows, &[u8]
 );
 
 #[cfg(test)]

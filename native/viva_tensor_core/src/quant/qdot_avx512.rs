@@ -92,6 +92,16 @@ fn chunks_per_block<const R: usize>(
     per_block
 }
 
+/// The 16 int8 codes at `p` as f32 (sign-extended, then converted).
+///
+/// # Safety
+/// AVX-512F; 16 readable bytes at `p`.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+unsafe fn i8x16(p: *const i8) -> __m512 {
+    _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
+}
+
 /// The f32 value of every f16 bit pattern (256 KiB, built on first use),
 /// so a kernel reads a block's f16 scale with one load, which the multiply
 /// using it takes as its broadcast operand: `vcvtph2ps` and `vbroadcastss`
@@ -350,45 +360,43 @@ unsafe fn nibble_rows<F: NibbleFormat, const R: usize>(row: &[u8], xs: &[&[f32]]
     }
 }
 
-/// q4_0 row (18-byte blocks: f16 `d`, 16 bytes of nibbles) against `R`
-/// activation rows in nibble order: `out[r] = Σ_j x_r[j] · d_b · (q_j − 8)`.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
-#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-pub unsafe fn q4_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    nibble_rows::<Q4_0, R>(row, xs, out)
+/// Defines `$name::<R>(row, xs, out)`: [`nibble_rows`] for format `$f`.
+macro_rules! nibble_kernel {
+    ($(#[$m:meta])* $name:ident, $f:ident) => {
+        $(#[$m])*
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
+        #[target_feature(enable = "avx512f,avx2,fma,f16c")]
+        pub unsafe fn $name<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+            nibble_rows::<$f, R>(row, xs, out)
+        }
+    };
 }
 
-/// q4_1 row (20-byte blocks: f16 `d`, f16 `m`, 16 bytes of nibbles) against
-/// `R` activation rows in nibble order: `Σ_j x_r[j] · (d_b · q_j + m_b)`.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
-#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-pub unsafe fn q4_1_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    nibble_rows::<Q4_1, R>(row, xs, out)
-}
+nibble_kernel!(
+    /// q4_0 row (18-byte blocks: f16 `d`, 16 bytes of nibbles) against `R`
+    /// activation rows in nibble order: `out[r] = Σ_j x_r[j] · d_b · (q_j − 8)`.
+    q4_0_rows, Q4_0
+);
 
-/// q5_0 row (22-byte blocks: f16 `d`, u32 `qh`, 16 bytes of nibbles)
-/// against `R` activation rows in nibble order.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
-#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-pub unsafe fn q5_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    nibble_rows::<Q5_0, R>(row, xs, out)
-}
+nibble_kernel!(
+    /// q4_1 row (20-byte blocks: f16 `d`, f16 `m`, 16 bytes of nibbles) against
+    /// `R` activation rows in nibble order: `Σ_j x_r[j] · (d_b · q_j + m_b)`.
+    q4_1_rows, Q4_1
+);
 
-/// MXFP4 row (17-byte blocks: E8M0 exponent, 16 bytes of E2M1 nibbles)
-/// against `R` activation rows in nibble order.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX2, FMA and F16C ([`has_avx512`]).
-#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-pub unsafe fn mxfp4_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    nibble_rows::<Mxfp4, R>(row, xs, out)
-}
+nibble_kernel!(
+    /// q5_0 row (22-byte blocks: f16 `d`, u32 `qh`, 16 bytes of nibbles)
+    /// against `R` activation rows in nibble order.
+    q5_0_rows, Q5_0
+);
+
+nibble_kernel!(
+    /// MXFP4 row (17-byte blocks: E8M0 exponent, 16 bytes of E2M1 nibbles)
+    /// against `R` activation rows in nibble order.
+    mxfp4_rows, Mxfp4
+);
 
 /// q8_0 row (34-byte blocks: f16 `d`, 32 int8) against `R` activation rows
 /// in their own order: `out[r] = Σ_b d_b · Σ_j x_r[32b + j] · q_j`. Each 16
@@ -409,10 +417,8 @@ pub unsafe fn q8_0_rows<const R: usize>(row: &[u8], xs: &[&[f32]], out: &mut [f3
         let b = row.as_ptr().add(bi * 34);
         _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
         let d = _mm512_set1_ps(*f16.get_unchecked(le_u16(b)));
-        let widen = |p: *const u8| {
-            _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
-        };
-        let (lo, hi) = (widen(b.add(2)), widen(b.add(18)));
+        let codes = b.add(2) as *const i8;
+        let (lo, hi) = (i8x16(codes), i8x16(codes.add(16)));
         for (a, x) in acc.iter_mut().zip(xs) {
             let x = x.as_ptr().add(bi * 32);
             let s = _mm512_mul_ps(_mm512_loadu_ps(x), lo);
@@ -441,9 +447,6 @@ pub unsafe fn i8_blocks_rows<const R: usize>(
     let chunks = row.codes.len() / 32;
     let per_block = chunks_per_block::<R>(chunks, row.scales.len(), xs, out);
     let xp: [*const f32; R] = std::array::from_fn(|r| xs[r].as_ptr());
-    let widen = |p: *const i8| {
-        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
-    };
     let (mut even, mut odd) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
     alternating(0..row.scales.len(), &mut even, &mut odd, |tot, bi| {
         let mut sum = [_mm512_setzero_ps(); R];
@@ -452,7 +455,7 @@ pub unsafe fn i8_blocks_rows<const R: usize>(
             // 32 · chunks values (asserted above)
             let p = row.codes.as_ptr().add(ci * 32);
             _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES));
-            let (w0, w1) = (widen(p), widen(p.add(16)));
+            let (w0, w1) = (i8x16(p), i8x16(p.add(16)));
             for (s, x) in sum.iter_mut().zip(xp) {
                 let x = x.add(ci * 32);
                 *s = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, *s);

@@ -109,12 +109,14 @@ pub fn qmatmul_int8(
         let mut acc = [0i64; TILE * TILE];
         for i0 in (0..rows).step_by(TILE) {
             let i1 = (i0 + TILE).min(rows);
-            let ws: Vec<&[i8]> = (r0 + i0..r0 + i1)
-                .map(|r| &wq[r * k..(r + 1) * k])
-                .collect();
+            let mut rows: [&[i8]; TILE] = [&[]; TILE];
+            for (slot, r) in rows.iter_mut().zip(r0 + i0..r0 + i1) {
+                *slot = &wq[r * k..(r + 1) * k];
+            }
+            let ws = &rows[..i1 - i0];
             for b0 in (0..m).step_by(TILE) {
                 let b1 = (b0 + TILE).min(m);
-                dot_i8_tile(&ws, &xq, b0..b1, &mut acc);
+                dot_i8_tile(ws, &xq, b0..b1, &mut acc);
                 for (i, wr) in ws.iter().enumerate() {
                     let r = r0 + i0 + i;
                     for b in b0..b1 {

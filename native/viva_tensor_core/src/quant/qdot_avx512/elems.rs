@@ -13,7 +13,7 @@
 use std::arch::x86_64::*;
 
 use super::super::qdot::{e4m3fn_bits_to_f32, e5m2_bits_to_f32, f16_to_f32};
-use super::{alternating, sum_pairs, STREAM_PREFETCH_BYTES};
+use super::{alternating, i8x16, sum_pairs, STREAM_PREFETCH_BYTES};
 
 /// 32 f16 bit patterns (one per 16-bit lane) as two f32 vectors.
 #[inline]
@@ -70,10 +70,8 @@ unsafe fn e4m3fnx32(p: *const u8) -> (__m512, __m512) {
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx2,fma,f16c")]
 unsafe fn i8x32(p: *const u8) -> (__m512, __m512) {
-    let load = |p: *const u8| {
-        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
-    };
-    (load(p), load(p.add(16)))
+    let p = p as *const i8;
+    (i8x16(p), i8x16(p.add(16)))
 }
 
 /// `out[r] = scale · Σ_j x_r[j] · w[j]` for a row of `row.len() / size`
