@@ -6,7 +6,8 @@
 %% right after that format's quantize runs, so both see the same load), and
 %% the linear layer
 %% y = x W^T through vquant:qmatmul/2 at batch 1 (GEMV) and batch 64 (GEMM)
-%% against the f32 reference vquant:f32_linear/2. Every figure is the median
+%% against the f32 reference vquant:f32_linear/2; then the same columns for
+%% vquant:qmatmul_int8/3 and vquant:qmatmul_q8/2 (int8 activations, inexact). Every figure is the median
 %% of 5 runs after a warm-up (the batch-1 GEMVs, under a millisecond and
 %% the noisiest, of 11); each qmatmul timing alternates with an f32 run
 %% (f32, q, f32, q, ...) and the ratio uses the f32 median of that same row,
@@ -51,15 +52,25 @@ run(N) ->
     F64 = fun() -> vquant:f32_linear(X64, W) end,
     lists:foreach(fun(F) -> row(F, W, X1, X64, Bytes, F1, F64, Evict) end, ?FORMATS),
     {ok, Q8} = vquant:quantize(W, {int8, {per_channel, 0}}),
-    I8 = fun() -> vquant:qmatmul_int8(X1, Q8, 6.0) end,
-    {G1, I1} = paired(F1, I8, fun() -> ok end, ?GEMV_RUNS),
-    {C1, CI1} = paired(F1, I8, Evict, ?GEMV_RUNS),
-    {G64, I64} = paired(F64, fun() -> vquant:qmatmul_int8(X64, Q8, 6.0) end,
-                        fun() -> ok end, ?RUNS),
-    io:format("~-22s ~8s ~9s ~6s ~8s ~8.2f ~8.2f ~6.2fx ~8.2f ~8.2f ~6.2fx ~9.2f ~9.2f ~6.2fx~n",
-              ["qmatmul_int8 (t=6.0)", "-", "-", "-", "-", G1 / 1000, I1 / 1000, G1 / I1,
-               C1 / 1000, CI1 / 1000, C1 / CI1, G64 / 1000, I64 / 1000, G64 / I64]),
+    linear_row("qmatmul_int8 (t=6.0)", fun(X) -> vquant:qmatmul_int8(X, Q8, 6.0) end,
+               X1, X64, F1, F64, Evict),
+    lists:foreach(
+      fun(F) ->
+              {ok, Q} = vquant:quantize(W, F),
+              linear_row(io_lib:format("qmatmul_q8 ~p", [F]),
+                         fun(X) -> vquant:qmatmul_q8(X, Q) end, X1, X64, F1, F64, Evict)
+      end, [q4_0, q8_0, mxfp4]),
     ok.
+
+%% A row of the GEMV (warm, cold) and GEMM columns only, for `Linear(X)'.
+linear_row(Label, Linear, X1, X64, F1, F64, Evict) ->
+    L1 = fun() -> Linear(X1) end,
+    {G1, I1} = paired(F1, L1, fun() -> ok end, ?GEMV_RUNS),
+    {C1, CI1} = paired(F1, L1, Evict, ?GEMV_RUNS),
+    {G64, I64} = paired(F64, fun() -> Linear(X64) end, fun() -> ok end, ?RUNS),
+    io:format("~-22s ~8s ~9s ~6s ~8s ~8.2f ~8.2f ~6.2fx ~8.2f ~8.2f ~6.2fx ~9.2f ~9.2f ~6.2fx~n",
+              [Label, "-", "-", "-", "-", G1 / 1000, I1 / 1000, G1 / I1,
+               C1 / 1000, CI1 / 1000, C1 / CI1, G64 / 1000, I64 / 1000, G64 / I64]).
 
 %% A function that evicts the last-level cache: a sum over a tensor twice
 %% its size (read from sysfs; 64 MiB assumed where the size is not listed),

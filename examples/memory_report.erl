@@ -47,6 +47,7 @@ main() ->
     RefNorm = rms(Ref),
     Lines = [measure(W, X, Ref, RefNorm, F, F32Bytes, F32) || F <- ?FORMATS],
     Int8 = int8_path(W, X, Ref, RefNorm, F32),
+    Q8 = [q8_path(W, X, Ref, RefNorm, F32, F) || F <- [q4_0, q8_0, mxfp4]],
     io:format("~n~-24s ~12s ~6s ~9s ~7s ~9s ~7s ~7s ~8s ~7s ~8s ~6s~n",
               ["format", "bytes", "ratio", "rmse", "sqnr_dB", "max_abs",
                "q_GB/s", "dq_GB/s", "gemv_ms", "vs_f32", "y_err", "in_RAM"]),
@@ -58,6 +59,10 @@ main() ->
     io:format("~nqmatmul_int8 (int8 x int8 -> int32, {int8, {per_channel, 0}}, outlier "
               "threshold 6.0): ~.2f ms (~.2fx vs f32), y_err ~.2e~n",
               [I8Us / 1000, I8F32 / I8Us, I8Err]),
+    io:format("qmatmul_q8 (activations as int8 blocks of 32, integer block dots, as llama.cpp):~n"),
+    [io:format("  ~-6s ~.2f ms (~.2fx vs f32), y_err ~.2e; against qmatmul on the same weight ~.2e~n",
+               [F, Us / 1000, FUs / Us, Err, ActErr])
+     || {F, FUs, Us, Err, ActErr} <- Q8],
     io:format("gemv = one token through the layer (batch 1), median of 5; vs_f32 = f32 time /~n"
               "format time, the f32 runs alternating with the format's (the f32 row: its first 5 runs).~n"
               "y_err = rmse(y - y_f32) / rms(y_f32) of that output (weight quantization error).~n"
@@ -133,6 +138,19 @@ int8_path(W, X, Ref, RefNorm, F32) ->
     {ok, #{rmse := Rmse}} = vquant:metrics(Ref, Y),
     {FUs, Us} = paired(5, F32, fun() -> vquant:qmatmul_int8(X, Q, 6.0) end),
     {FUs, Us, Rmse / RefNorm}.
+
+%% qmatmul_q8 on weight format F: time, the error of its output against the
+%% f32 reference output and against the exact qmatmul on the same quantized
+%% weight (the activations' rounding alone), both relative rmse.
+q8_path(W, X, Ref, RefNorm, F32, F) ->
+    progress("qmatmul_q8 ~p x5", [F]),
+    {ok, Q} = vquant:quantize(W, F),
+    {ok, Y} = vquant:qmatmul_q8(X, Q),
+    {ok, Exact} = vquant:qmatmul(X, Q),
+    {ok, #{rmse := Rmse}} = vquant:metrics(Ref, Y),
+    {ok, #{rmse := ActRmse}} = vquant:metrics(Exact, Y),
+    {FUs, Us} = paired(5, F32, fun() -> vquant:qmatmul_q8(X, Q) end),
+    {F, FUs, Us, Rmse / RefNorm, ActRmse / RefNorm}.
 
 %% Root mean square of a (small) tensor: the scale of the layer's output.
 rms(T) ->

@@ -68,7 +68,8 @@
     memcpy_us/1,
     %% linear layers on quantized weights (src/vquant.erl)
     qmatmul/2, qmatmul_dirty/2,
-    qmatmul_int8/3, qmatmul_int8_dirty/3
+    qmatmul_int8/3, qmatmul_int8_dirty/3,
+    qmatmul_q8/2, qmatmul_q8_dirty/2
 ]).
 
 -define(LIB, "viva_tensor_nif").
@@ -390,6 +391,10 @@ qmatmul_dirty(_, _) -> unavailable().
 qmatmul_int8(_, _, _) -> unavailable().
 -spec qmatmul_int8_dirty(reference(), reference(), term()) -> term().
 qmatmul_int8_dirty(_, _, _) -> unavailable().
+-spec qmatmul_q8(reference(), reference()) -> term().
+qmatmul_q8(_, _) -> unavailable().
+-spec qmatmul_q8_dirty(reference(), reference()) -> term().
+qmatmul_q8_dirty(_, _) -> unavailable().
 
 -spec shape(reference()) -> [non_neg_integer()].
 shape(_) -> unavailable_raise().

@@ -35,8 +35,10 @@
 %% elements run on a dirty CPU scheduler; metadata calls stay on the caller's.
 %%
 %% Linear layers on quantized weights: {@link qmatmul/2} (`X @ dequant(Q)ᵀ',
-%% any format, fused), {@link qmatmul_int8/3} (int8 × int8 → int32 with f32
-%% outlier columns) and their f32 reference {@link f32_linear/2}.
+%% any format, fused, exact f32 arithmetic), {@link qmatmul_int8/3} (int8 ×
+%% int8 → int32 with f32 outlier columns), {@link qmatmul_q8/2} (q4_0, q8_0
+%% or mxfp4 weights against int8 activation blocks, as llama.cpp computes
+%% them) and their f32 reference {@link f32_linear/2}.
 %%
 %% Elixir: `{:ok, q} = :vquant.quantize(t, :q4_0)',
 %% `{:ok, y} = :vquant.qmatmul(x, q)'.
@@ -46,7 +48,7 @@
     quantize/2, dequantize/1, to_binary/1, from_binary/1,
     format/1, shape/1, size/1, nbytes/1, compression_ratio/1, is_quantized/1,
     metrics/2,
-    qmatmul/2, qmatmul_int8/3, f32_linear/2, linear_dirty_threshold/0,
+    qmatmul/2, qmatmul_int8/3, qmatmul_q8/2, f32_linear/2, linear_dirty_threshold/0,
     memcpy_us/1
 ]).
 
@@ -181,6 +183,25 @@ qmatmul_int8(X, Q, Threshold) ->
     case linear_work(X, viva_tensor_nif:q_shape(Q)) > linear_dirty_threshold() of
         true -> viva_tensor_nif:qmatmul_int8_dirty(X, Q, Threshold);
         false -> viva_tensor_nif:qmatmul_int8(X, Q, Threshold)
+    end.
+
+%% @doc {@link qmatmul/2} with the activations quantized too, as llama.cpp's
+%% CPU backend computes these formats: each row of `X' is cut into blocks of
+%% 32 values, each block stored as int8 codes (round to nearest, ±127) and
+%% its f32 scale `absmax / 127', and every weight block (q4_0, q8_0 or
+%% mxfp4: a scale times small integers) meets its activation block in one
+%% integer dot product. Faster than {@link qmatmul/2} (which is exact f32
+%% arithmetic on the decoded weights) and not exact: the error is the
+%% activations' rounding, at most half a step per value; formulas and bound
+%% in `native/viva_tensor_core/src/quant/qmatmul_q8.rs'.
+%% Errors: `{invalid_argument, _}' for another weight format or an input
+%% size `In' that is not a multiple of 32, `{non_finite, _}' for NaN or
+%% infinity in `X', and the shape errors of {@link qmatmul/2}.
+-spec qmatmul_q8(vtensor:tensor(), quantized()) -> vtensor:result(vtensor:tensor()).
+qmatmul_q8(X, Q) ->
+    case linear_work(X, viva_tensor_nif:q_shape(Q)) > linear_dirty_threshold() of
+        true -> viva_tensor_nif:qmatmul_q8_dirty(X, Q);
+        false -> viva_tensor_nif:qmatmul_q8(X, Q)
     end.
 
 %% @doc The f32 reference of {@link qmatmul/2}: `X @ Wᵀ' for an f32 tensor

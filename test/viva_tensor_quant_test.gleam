@@ -228,6 +228,32 @@ pub fn qmatmul_test() {
   Nil
 }
 
+pub fn qmatmul_q8_test() {
+  let w = normal([16, 64], 23)
+  let x = normal([3, 64], 24)
+  use format <- each([Q40, Q80, Mxfp4])
+  let assert Ok(q) = quant.quantize(w, format)
+  let assert Ok(exact) = quant.qmatmul(x, q)
+  let assert Ok(y) = quant.qmatmul_q8(x, q)
+  assert viva_tensor.shape(y) == [3, 16]
+  // close to the exact product: only the activations' rounding differs
+  let assert Ok(Metrics(cosine:, rmse:, ..)) = quant.metrics(exact, y)
+  assert cosine >. 0.9999
+  assert rmse >. 0.0
+  let assert Error(ShapeMismatch([64], [7])) =
+    quant.qmatmul_q8(normal([2, 7], 1), q)
+  Nil
+}
+
+pub fn qmatmul_q8_refuses_other_formats_test() {
+  let assert Ok(q) = quant.quantize(normal([4, 64], 1), Q41)
+  let assert Error(InvalidArgument(_)) = quant.qmatmul_q8(normal([2, 64], 2), q)
+  let assert Ok(q40) = quant.quantize(normal([4, 40], 1), Q40)
+  let assert Error(InvalidArgument(_)) =
+    quant.qmatmul_q8(normal([2, 40], 2), q40)
+  Nil
+}
+
 pub fn readme_qmatmul_example() {
   // a linear layer: 64 inputs -> 128 outputs, weight quantized to q4_0
   let assert Ok(w) =

@@ -526,6 +526,38 @@ qmatmul_int8_test() ->
     ?assertMatch({error, {invalid_argument, _}}, vquant:qmatmul_int8(X, Q, -1.0)),
     ?assertMatch({error, {invalid_argument, _}}, vquant:qmatmul_int8(X, Q, high)).
 
+qmatmul_q8_test_() ->
+    %% q4_0, q8_0 and mxfp4 weights against int8 activation blocks: close
+    %% to the exact qmatmul (the activations' rounding only), small and big
+    %% (dirty NIF: 4 x 256 x 512 > 2^18) products
+    [{atom_to_list(F) ++ " " ++ integer_to_list(N), fun() ->
+        W = ok(vtensor:random_normal([N, 512], 21)),
+        Q = ok(vquant:quantize(W, F)),
+        X = ok(vtensor:random_normal([4, 512], 22)),
+        Exact = ok(vquant:qmatmul(X, Q)),
+        Y = ok(vquant:qmatmul_q8(X, Q)),
+        ?assertEqual([4, N], vtensor:shape(Y)),
+        #{cosine := C, rmse := E} = ok(vquant:metrics(Exact, Y)),
+        ?assert(C > 0.9999),
+        ?assert(E > 0.0)
+     end} || F <- [q4_0, q8_0, mxfp4], N <- [8, 256]].
+
+qmatmul_q8_errors_test() ->
+    X = ok(vtensor:random_normal([2, 64], 1)),
+    W = ok(vtensor:random_normal([4, 64], 2)),
+    ?assertMatch({error, {invalid_argument, _}},
+                 vquant:qmatmul_q8(X, ok(vquant:quantize(W, q4_1)))),
+    W40 = ok(vtensor:random_normal([4, 40], 2)),
+    ?assertMatch({error, {invalid_argument, _}},
+                 vquant:qmatmul_q8(ok(vtensor:random_normal([2, 40], 1)),
+                                   ok(vquant:quantize(W40, q4_0)))),
+    Q = ok(vquant:quantize(W, q4_0)),
+    ?assertEqual({error, {shape_mismatch, [64], [32]}},
+                 vquant:qmatmul_q8(ok(vtensor:random_normal([2, 32], 2)), Q)),
+    [?assertMatch({error, {non_finite, _}},
+                  vquant:qmatmul_q8(ok(vtensor:from_list([V | lists:duplicate(63, 0.5)])), Q))
+     || V <- [nan, infinity, neg_infinity]].
+
 f32_linear_test() ->
     X = ok(vtensor:from_list([[1.0, 2.0], [3.0, 4.0]])),
     W = ok(vtensor:from_list([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])),

@@ -10,7 +10,8 @@
 //!
 //! Arguments: a format (`q4_0 q4_1 q5_0 q8_0 mxfp4 nvfp4 nf4 nf4_dq f16 bf16
 //! e4m3fn e5m2 int8 int8_tensor int8_block32`, or `qmatmul_int8` for the
-//! integer path on an int8 per-row weight) and the batch (activation rows,
+//! integer path on an int8 per-row weight, or `q4_0_q8 q8_0_q8 mxfp4_q8`
+//! for `qmatmul_q8`, int8 activations, on that format) and the batch (activation rows,
 //! default 1), then optionally `alone`. Prints the medians of alternated
 //! runs (f32, quantized, f32, ...), or with `alone` of the quantized product
 //! only, back to back (the weight stays in cache as in a decoding loop):
@@ -22,6 +23,7 @@ use std::time::Instant;
 use viva_tensor_core::linalg::matmul::matmul;
 use viva_tensor_core::quant::qmatmul::qmatmul;
 use viva_tensor_core::quant::qmatmul_int8::qmatmul_int8;
+use viva_tensor_core::quant::qmatmul_q8::qmatmul_q8;
 use viva_tensor_core::quant::{Int8Granularity, QuantFormat, QuantizedTensor};
 use viva_tensor_core::Tensor;
 
@@ -56,7 +58,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("q4_0");
-    let Some(fmt) = format(name) else {
+    let int8_activations = name.ends_with("_q8");
+    let Some(fmt) = format(name.strip_suffix("_q8").unwrap_or(name)) else {
         eprintln!("unknown format {name:?}; see the header of examples/qmatmul_timing.rs");
         std::process::exit(2);
     };
@@ -101,6 +104,8 @@ fn main() {
         let t = Instant::now();
         let y = if name == "qmatmul_int8" {
             qmatmul_int8(&xt, &q, Some(6.0))
+        } else if int8_activations {
+            qmatmul_q8(&xt, &q)
         } else {
             qmatmul(&xt, &q)
         };

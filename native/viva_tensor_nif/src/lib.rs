@@ -6,7 +6,7 @@
 //! - [`math`], [`reduce`], [`linalg`], [`select`]: tensor math
 //! - [`quant`]: quantized tensors (their own resource), metrics
 //! - [`quant_matmul`]: linear layers on quantized weights (`qmatmul`,
-//!   `qmatmul_int8`)
+//!   `qmatmul_int8`, `qmatmul_q8`)
 //!
 //! Every data-touching NIF exists twice (`name` and `name_dirty`, see
 //! [`dual`]); the Erlang module `vtensor` chooses by size.

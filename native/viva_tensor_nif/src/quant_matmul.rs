@@ -1,12 +1,14 @@
-//! NIFs for linear layers on quantized weights: `qmatmul(X, Q)` and
-//! `qmatmul_int8(X, Q, Threshold | none)`. Their f32 reference,
+//! NIFs for linear layers on quantized weights: `qmatmul(X, Q)`,
+//! `qmatmul_int8(X, Q, Threshold | none)` and `qmatmul_q8(X, Q)`. Their f32 reference,
 //! `vquant:f32_linear/2`, is the general `linalg_op` matmul NIF on a
 //! transposed view (`linalg.rs`).
 //!
-//! Both exist as normal/dirty pairs; `vquant` picks by `rows × out × in`.
+//! All exist as normal/dirty pairs; `vquant` picks by `rows × out × in`.
 
 use rustler::{Atom, Env, NifResult, Term};
-use viva_tensor_core::quant::{qmatmul as core_qmatmul, qmatmul_int8 as core_qmatmul_int8};
+use viva_tensor_core::quant::{
+    qmatmul as core_qmatmul, qmatmul_int8 as core_qmatmul_int8, qmatmul_q8 as core_qmatmul_q8,
+};
 use viva_tensor_core::TensorError;
 
 use crate::create::new_tensor;
@@ -62,3 +64,12 @@ dual_nif!(
     qmatmul_int8_impl,
     (x, q, t)
 );
+
+fn qmatmul_q8_impl<'a>(env: Env<'a>, x: Term<'a>, q: Term<'a>) -> NifResult<Term<'a>> {
+    guarded(env, || {
+        let x = decode::tensor(x)?.tensor()?;
+        let q = quant(q)?;
+        Ok(new_tensor(env, core_qmatmul_q8(&x, q.get())?))
+    })
+}
+dual_nif!(qmatmul_q8, qmatmul_q8_dirty, qmatmul_q8_impl, (x, q));

@@ -57,6 +57,19 @@ defmodule VivaTensorSmokeTest do
     end
   end
 
+  test "qmatmul_q8: int8 activation blocks against q4_0 weights" do
+    {:ok, w} = :vtensor.random_normal([32, 64], 4)
+    {:ok, q} = :vquant.quantize(w, :q4_0)
+    {:ok, x} = :vtensor.random_normal([2, 64], 5)
+    {:ok, exact} = :vquant.qmatmul(x, q)
+    {:ok, y} = :vquant.qmatmul_q8(x, q)
+    assert :vtensor.shape(y) == [2, 32]
+    assert {:ok, %{cosine: cos}} = :vquant.metrics(exact, y)
+    assert cos > 0.9999
+    {:ok, q41} = :vquant.quantize(w, :q4_1)
+    assert {:error, {:invalid_argument, _}} = :vquant.qmatmul_q8(x, q41)
+  end
+
   test "the application starts" do
     assert {:ok, _} = Application.ensure_all_started(:viva_tensor)
   end

@@ -82,6 +82,9 @@ pub mod mxfp4;
 pub mod nf4;
 pub mod nf4_dq;
 pub mod nvfp4;
+pub mod q8_dot;
+#[cfg(target_arch = "x86_64")]
+mod q8_dot_x86;
 pub mod qdot;
 #[cfg(target_arch = "x86_64")]
 mod qdot_avx2;
@@ -89,6 +92,7 @@ mod qdot_avx2;
 mod qdot_avx512;
 pub mod qmatmul;
 pub mod qmatmul_int8;
+pub mod qmatmul_q8;
 pub mod rows;
 
 #[cfg(test)]
@@ -106,6 +110,7 @@ pub use nf4_dq::Nf4DqQuantized;
 pub use nvfp4::Nvfp4Quantized;
 pub use qmatmul::qmatmul;
 pub use qmatmul_int8::qmatmul_int8;
+pub use qmatmul_q8::qmatmul_q8;
 
 /// A quantization format with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -108,7 +108,7 @@ unsafe fn i8x16(p: *const i8) -> __m512 {
 /// cost two of the vector ports' ~9 operations per q4_0 block, while a load
 /// uses none (a q4_0 GEMV on one thread went 0.99 → 0.75 ms with this alone).
 /// Non-finite patterns map to whatever they are; scales were checked finite.
-fn f16_values() -> &'static [f32] {
+pub(super) fn f16_values() -> &'static [f32] {
     static TABLE: std::sync::OnceLock<Box<[f32]>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         (0..=u16::MAX)
@@ -122,7 +122,7 @@ fn f16_values() -> &'static [f32] {
 
 /// `e8m0_to_f32_half` of every exponent byte, for the same reason as
 /// [`f16_values`].
-fn e8m0_halves() -> &'static [f32; 256] {
+pub(super) fn e8m0_halves() -> &'static [f32; 256] {
     static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| std::array::from_fn(|e| e8m0_to_f32_half(e as u8)))
 }
