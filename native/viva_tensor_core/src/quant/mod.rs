@@ -82,6 +82,7 @@ pub mod mxfp4;
 pub mod nf4;
 pub mod nf4_dq;
 pub mod nvfp4;
+pub mod q8_activations;
 pub mod q8_dot;
 #[cfg(target_arch = "x86_64")]
 mod q8_dot_x86;

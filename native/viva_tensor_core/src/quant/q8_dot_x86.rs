@@ -1,4 +1,5 @@
-//! The AVX-512 VNNI and AVX2 versions of [`super::q8_dot::dot_rows`]
+//! The AVX-512 (four-block VBMI + VNNI, two-block VNNI) and AVX2 versions
+//! of [`super::q8_dot::dot_rows`]
 //! (the module doc there says how they work and why).
 
 #![cfg(target_arch = "x86_64")]
@@ -6,8 +7,9 @@
 use std::arch::x86_64::*;
 
 use super::e2m1::DOUBLED;
+use super::q8_activations::{Q8Activations, GROUP};
 use super::q8_dot::format_ids::{MXFP4, Q4_0, Q8_0};
-use super::q8_dot::{Q8Activations, BLOCK};
+use super::q8_dot::BLOCK;
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
 use super::qdot_avx512::{e8m0_halves, f16_values};
 
@@ -183,6 +185,156 @@ pub(super) unsafe fn row_vnni<const F: u8, const R: usize>(
     stride: usize,
 ) {
     vnni_body!(false, weights, x, b0, out, stride)
+}
+
+/// The body of [`row_quads_gfni`] and [`row_quads`] (a macro for the
+/// same reason as [`vnni_body`]).
+macro_rules! quads_body {
+    ($gfni:expr, $weights:ident, $x:ident, $b0:ident, $out:ident, $stride:ident) => {{
+        let (weights, x, b0, out, stride): (&[u8], &Q8Activations, usize, &mut [f32], usize) =
+            ($weights, $x, $b0, $out, $stride);
+        debug_assert!(F == Q4_0 || F == MXFP4);
+        let bytes = block_bytes(F);
+        let blocks = x.len() / BLOCK;
+        let rows: [(&[i8], &[i32], &[f32]); R] = std::array::from_fn(|b| x.padded_row(b0 + b));
+        let nibble = _mm512_set1_epi8(0x0F);
+        // bit matrix: row (7 - i) of a qword gives output bit i; the high
+        // nibble moved down
+        let high = _mm512_set1_epi64(0x1020_4080_0000_0000);
+        let lut = _mm512_broadcast_i32x4(_mm_loadu_si128(e2m1_bytes(128).as_ptr() as *const _));
+        let at = if F == Q4_0 { 2 } else { 1 };
+        // byte t of the gathered codes: block t / 16's code byte t % 16,
+        // from the 64 + 8 bytes the group's loads hold
+        let gather: [u8; 64] = std::array::from_fn(|t| (at + t / 16 * bytes + t % 16) as u8);
+        let gather = _mm512_loadu_si512(gather.as_ptr() as *const _);
+        // q4_0's f16 scales at bytes 0, 18, 36, 54 (words 0, 9, 18, 27),
+        // each repeated in the 4 lanes of its block
+        let d_words: [u16; 32] = std::array::from_fn(|t| (t / 4 * 9) as u16);
+        let d_words = _mm512_loadu_si512(d_words.as_ptr() as *const _);
+        // MXFP4's exponent bytes at 0, 17, 34, 51, for byte 0 of each lane
+        let e_bytes: [u8; 64] = std::array::from_fn(|t| (t / 16 * 17) as u8);
+        let e_bytes = _mm512_loadu_si512(e_bytes.as_ptr() as *const _);
+        let step = |acc: &mut [__m512; R], p: *const u8, group: usize| {
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
+            let v0 = _mm512_loadu_si512(p as *const _);
+            // the group's last bytes past the first 64: 8 for q4_0 (72 in
+            // all), 4 for MXFP4 (68), read no further than the group
+            let v1 = if F == Q4_0 {
+                _mm512_zextsi128_si512(_mm_loadl_epi64(p.add(64) as *const __m128i))
+            } else {
+                _mm512_zextsi128_si512(_mm_cvtsi32_si128(
+                    (p.add(64) as *const i32).read_unaligned(),
+                ))
+            };
+            let codes = _mm512_permutex2var_epi8(v0, gather, v1);
+            let lo = _mm512_and_si512(codes, nibble);
+            let hi = if $gfni {
+                _mm512_gf2p8affine_epi64_epi8::<0>(codes, high)
+            } else {
+                _mm512_and_si512(_mm512_srli_epi16::<4>(codes), nibble)
+            };
+            let (lo, hi) = if F == MXFP4 {
+                (_mm512_shuffle_epi8(lut, lo), _mm512_shuffle_epi8(lut, hi))
+            } else {
+                (lo, hi)
+            };
+            let sw = if F == Q4_0 {
+                _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(
+                    d_words, v0,
+                )))
+            } else {
+                // MXFP4: the E8M0 bytes at 0, 17, 34, 51, zero-extended
+                // into the lanes of their blocks; half the scale is
+                // 2^(e - 128), exact from vscalefps (subnormal for e < 2)
+                let e = _mm512_maskz_permutexvar_epi8(0x1111_1111_1111_1111, e_bytes, v0);
+                let n = _mm512_cvtepi32_ps(_mm512_sub_epi32(e, _mm512_set1_epi32(128)));
+                _mm512_scalef_ps(_mm512_set1_ps(1.0), n)
+            };
+            for (acc, (codes, bias, dx)) in acc.iter_mut().zip(&rows) {
+                let c = codes.as_ptr().add(GROUP * group);
+                let dot = _mm512_dpbusd_epi32(
+                    _mm512_load_si512(bias.as_ptr().add(16 * group) as *const _),
+                    lo,
+                    _mm512_load_si512(c as *const _),
+                );
+                let dot = _mm512_dpbusd_epi32(dot, hi, _mm512_load_si512(c.add(64) as *const _));
+                let s = _mm512_mul_ps(sw, _mm512_load_ps(dx.as_ptr().add(16 * group)));
+                *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, *acc);
+            }
+        };
+        let full = blocks / 4;
+        for (row, out) in weights
+            .chunks_exact(blocks * bytes)
+            .zip(out.chunks_mut(stride))
+        {
+            let (mut first, mut second) = ([_mm512_setzero_ps(); R], [_mm512_setzero_ps(); R]);
+            let p = row.as_ptr();
+            let mut group = 0;
+            while group + 2 <= full {
+                step(&mut first, p.add(4 * group * bytes), group);
+                step(&mut second, p.add(4 * (group + 1) * bytes), group + 1);
+                group += 2;
+            }
+            if group < full {
+                step(&mut first, p.add(4 * group * bytes), group);
+                group += 1;
+            }
+            if blocks % 4 != 0 {
+                // the last 1..3 blocks, zero-padded to a group: a zero
+                // block's values meet zero activation codes
+                let mut tail = [0u8; 4 * 18 + 8];
+                let have = &row[4 * group * bytes..];
+                tail[..have.len()].copy_from_slice(have);
+                step(&mut second, tail.as_ptr(), group);
+            }
+            for (o, (f, s)) in out.iter_mut().zip(first.iter().zip(&second)) {
+                *o = _mm512_reduce_add_ps(_mm512_add_ps(*f, *s));
+            }
+        }
+    }};
+}
+
+/// For each weight row `r` of `weights` (whole rows of q4_0 or MXFP4
+/// blocks) and activation row `b0 + i`, `i < R`, in the quad layout
+/// ([`super::q8_activations::Layout::Quads`]): `out[r · stride + i]`. Four
+/// blocks per step: one `vpermt2b` gathers their 64 code bytes from the
+/// group's 72 (68) bytes, one `vpand` and one `vgf2p8affineqb` split low and
+/// high nibbles (MXFP4: then a `vpshufb` table each), two `vpdpbusd` add
+/// both into the same 16 lanes (4 per block), and one convert, one multiply
+/// and one FMA apply `scale · dx` for all four (their scales from the
+/// bytes already loaded: q4_0's f16 by one `vpermw` and one `vcvtph2ps`,
+/// MXFP4's E8M0 by one `vpermb`, a subtraction, a conversion and one
+/// `vscalefps`; table lookups here compiled to byte extractions). Per 64
+/// weights that is 5.5 vector operations where [`row_vnni_gfni`] takes 7.
+///
+/// # Safety
+/// AVX-512F, BW, VNNI and VBMI, and GFNI; `F` is q4_0 or MXFP4; `x` is in
+/// the quad layout; otherwise as [`row_vnni_gfni`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,gfni,f16c")]
+pub(super) unsafe fn row_quads_gfni<const F: u8, const R: usize>(
+    weights: &[u8],
+    x: &Q8Activations,
+    b0: usize,
+    out: &mut [f32],
+    stride: usize,
+) {
+    quads_body!(true, weights, x, b0, out, stride)
+}
+
+/// [`row_quads_gfni`] for CPUs without GFNI: a shift and a mask for the
+/// high nibbles (a function of its own, as [`row_vnni`]).
+///
+/// # Safety
+/// As [`row_quads_gfni`], without GFNI.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")]
+pub(super) unsafe fn row_quads<const F: u8, const R: usize>(
+    weights: &[u8],
+    x: &Q8Activations,
+    b0: usize,
+    out: &mut [f32],
+    stride: usize,
+) {
+    quads_body!(false, weights, x, b0, out, stride)
 }
 
 /// [`row_vnni_gfni`]'s `out[r · stride + i]`, one block per step, its

@@ -25,7 +25,8 @@
 
 use rayon::prelude::*;
 
-use super::q8_dot::{dot_rows, Q8Activations, Q8Weight, MAX_ROWS};
+use super::q8_activations::Q8Activations;
+use super::q8_dot::{dot_rows, Q8Weight, MAX_ROWS};
 use super::qmatmul::{for_each_chunk, Operands};
 use super::{QuantPayload, QuantizedTensor};
 use crate::{Result, Tensor, TensorError};
