@@ -269,6 +269,9 @@ pub fn readme_qmatmul_example() {
   let assert Ok(q) = quant.quantize(w, Q40)
   let assert Ok(y) = quant.qmatmul(x, q)
   let assert [4, 128] = viva_tensor.shape(y)
+  // llama.cpp's way: the activations as int8 blocks too (faster, inexact)
+  let assert Ok(y8) = quant.qmatmul_q8(x, q)
+  let assert [4, 128] = viva_tensor.shape(y8)
   let assert Ok(short) = viva_tensor.zeros([4, 32], dtype: F32)
   let assert Error(ShapeMismatch([64], [32])) = quant.qmatmul(short, q)
 }

@@ -202,19 +202,8 @@ impl Q8Activations {
             "activations must be whole rows of a multiple of 32 values"
         );
         debug_assert!(x.iter().all(|v| v.is_finite()), "non-finite activation");
-        let m = x.len() / k;
-        let stride = k.next_multiple_of(GROUP);
-        let lanes = stride / GROUP * layout.lanes_per_group();
-        let mut q = Q8Activations {
-            codes: Aligned::zeroed(m * stride),
-            lane_bias: Aligned::zeroed(m * lanes),
-            lane_scale: Aligned::zeroed(m * lanes),
-            layout,
-            stride,
-            lanes,
-            k,
-            m,
-        };
+        let mut q = Self::zeroed(x.len() / k, k, layout);
+        let (stride, lanes) = (q.stride, q.lanes);
         let (cs, bs, ss) = (
             q.codes.as_mut_slice(),
             q.lane_bias.as_mut_slice(),
@@ -242,22 +231,13 @@ impl Q8Activations {
     /// When `parts` is empty or their `k` or layouts differ.
     pub fn concat(parts: Vec<Q8Activations>) -> Self {
         let first = parts.first().expect("at least one part");
-        let (k, layout, stride, lanes) = (first.k, first.layout, first.stride, first.lanes);
+        let (k, layout) = (first.k, first.layout);
         assert!(
             parts.iter().all(|p| p.k == k && p.layout == layout),
             "parts of one k and layout"
         );
-        let m: usize = parts.iter().map(|p| p.m).sum();
-        let mut q = Q8Activations {
-            codes: Aligned::zeroed(m * stride),
-            lane_bias: Aligned::zeroed(m * lanes),
-            lane_scale: Aligned::zeroed(m * lanes),
-            layout,
-            stride,
-            lanes,
-            k,
-            m,
-        };
+        let mut q = Self::zeroed(parts.iter().map(|p| p.m).sum(), k, layout);
+        let (stride, lanes) = (q.stride, q.lanes);
         let mut at = 0;
         for p in &parts {
             let rows = at..at + p.m;
@@ -270,6 +250,22 @@ impl Q8Activations {
             at = rows.end;
         }
         q
+    }
+
+    /// `m` rows of `k` zero codes (scales 0) in `layout`.
+    fn zeroed(m: usize, k: usize, layout: Layout) -> Self {
+        let stride = k.next_multiple_of(GROUP);
+        let lanes = stride / GROUP * layout.lanes_per_group();
+        Q8Activations {
+            codes: Aligned::zeroed(m * stride),
+            lane_bias: Aligned::zeroed(m * lanes),
+            lane_scale: Aligned::zeroed(m * lanes),
+            layout,
+            stride,
+            lanes,
+            k,
+            m,
+        }
     }
 
     /// Number of rows.

@@ -134,24 +134,28 @@ pub fn has_quad_kernel() -> bool {
     super::int8_dot::has_vnni() && std::is_x86_feature_detected!("avx512vbmi")
 }
 
-/// Calls `$k::<G.., F, R>(args)` for the leading generic arguments `G`,
-/// the format constant `F` of `$w` and `R = $n` in 1..=MAX_ROWS.
-macro_rules! by_format_rows {
-    ($($k:ident)::+, [$($g:expr),*], $w:expr, $n:expr, ($($arg:expr),*)) => {{
+/// A row kernel of `q8_dot_x86`: `(weights, x, b0, out, stride)`.
+#[cfg(target_arch = "x86_64")]
+type Kernel = unsafe fn(&[u8], &Q8Activations, usize, &mut [f32], usize);
+
+/// `$k::<F, R>` as a [`Kernel`] for the format constant `F` of `$w` and
+/// `R = $n` in 1..=MAX_ROWS (panics otherwise).
+macro_rules! kernel_for {
+    ($($k:ident)::+, $w:expr, $n:expr) => {{
         use $crate::quant::q8_dot::format_ids::*;
         match ($w, $n) {
-            (Q8Weight::Q4_0, 1) => $($k)::+::<$($g,)* Q4_0, 1>($($arg),*),
-            (Q8Weight::Q4_0, 2) => $($k)::+::<$($g,)* Q4_0, 2>($($arg),*),
-            (Q8Weight::Q4_0, 3) => $($k)::+::<$($g,)* Q4_0, 3>($($arg),*),
-            (Q8Weight::Q4_0, 4) => $($k)::+::<$($g,)* Q4_0, 4>($($arg),*),
-            (Q8Weight::Q8_0, 1) => $($k)::+::<$($g,)* Q8_0, 1>($($arg),*),
-            (Q8Weight::Q8_0, 2) => $($k)::+::<$($g,)* Q8_0, 2>($($arg),*),
-            (Q8Weight::Q8_0, 3) => $($k)::+::<$($g,)* Q8_0, 3>($($arg),*),
-            (Q8Weight::Q8_0, 4) => $($k)::+::<$($g,)* Q8_0, 4>($($arg),*),
-            (Q8Weight::Mxfp4, 1) => $($k)::+::<$($g,)* MXFP4, 1>($($arg),*),
-            (Q8Weight::Mxfp4, 2) => $($k)::+::<$($g,)* MXFP4, 2>($($arg),*),
-            (Q8Weight::Mxfp4, 3) => $($k)::+::<$($g,)* MXFP4, 3>($($arg),*),
-            (Q8Weight::Mxfp4, 4) => $($k)::+::<$($g,)* MXFP4, 4>($($arg),*),
+            (Q8Weight::Q4_0, 1) => $($k)::+::<Q4_0, 1> as Kernel,
+            (Q8Weight::Q4_0, 2) => $($k)::+::<Q4_0, 2>,
+            (Q8Weight::Q4_0, 3) => $($k)::+::<Q4_0, 3>,
+            (Q8Weight::Q4_0, 4) => $($k)::+::<Q4_0, 4>,
+            (Q8Weight::Q8_0, 1) => $($k)::+::<Q8_0, 1>,
+            (Q8Weight::Q8_0, 2) => $($k)::+::<Q8_0, 2>,
+            (Q8Weight::Q8_0, 3) => $($k)::+::<Q8_0, 3>,
+            (Q8Weight::Q8_0, 4) => $($k)::+::<Q8_0, 4>,
+            (Q8Weight::Mxfp4, 1) => $($k)::+::<MXFP4, 1>,
+            (Q8Weight::Mxfp4, 2) => $($k)::+::<MXFP4, 2>,
+            (Q8Weight::Mxfp4, 3) => $($k)::+::<MXFP4, 3>,
+            (Q8Weight::Mxfp4, 4) => $($k)::+::<MXFP4, 4>,
             (_, n) => panic!("1..={MAX_ROWS} activation rows per call, got {n}"),
         }
     }};
@@ -194,70 +198,36 @@ pub fn dot_rows(
     #[cfg(target_arch = "x86_64")]
     {
         use super::q8_dot_x86 as v;
-        let args = (weights, x, bs.start, &mut *out, stride);
-        if x.layout() == Layout::Quads {
+        let n = bs.len();
+        let gfni = std::is_x86_feature_detected!("gfni");
+        let kernel = if x.layout() == Layout::Quads {
             assert!(
                 w != Q8Weight::Q8_0 && has_quad_kernel(),
                 "quad-layout activations need q4_0 or mxfp4 weights and the VBMI kernel"
             );
-            // SAFETY: AVX-512F, BW, VNNI and VBMI checked (has_quad_kernel),
-            // GFNI where used; lengths asserted above.
-            unsafe {
-                if std::is_x86_feature_detected!("gfni") {
-                    by_format_rows!(
-                        v::row_quads_gfni,
-                        [],
-                        w,
-                        bs.len(),
-                        (args.0, args.1, args.2, args.3, args.4)
-                    )
-                } else {
-                    by_format_rows!(
-                        v::row_quads,
-                        [],
-                        w,
-                        bs.len(),
-                        (args.0, args.1, args.2, args.3, args.4)
-                    )
-                }
-            };
-            return;
-        }
-        if super::int8_dot::has_vnni() {
-            // SAFETY: AVX-512F, BW and VNNI checked, GFNI where used;
-            // lengths asserted above.
-            unsafe {
-                if std::is_x86_feature_detected!("gfni") {
-                    by_format_rows!(
-                        v::row_vnni_gfni,
-                        [],
-                        w,
-                        bs.len(),
-                        (args.0, args.1, args.2, args.3, args.4)
-                    )
-                } else {
-                    by_format_rows!(
-                        v::row_vnni,
-                        [],
-                        w,
-                        bs.len(),
-                        (args.0, args.1, args.2, args.3, args.4)
-                    )
-                }
-            };
-            return;
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: AVX2 and FMA checked; lengths asserted above.
-            unsafe {
-                by_format_rows!(
-                    v::row_avx2,
-                    [],
-                    w,
-                    bs.len(),
-                    (args.0, args.1, args.2, args.3, args.4)
-                )
-            };
+            Some(if gfni {
+                kernel_for!(v::row_quads_gfni, w, n)
+            } else {
+                kernel_for!(v::row_quads, w, n)
+            })
+        } else if super::int8_dot::has_vnni() {
+            Some(if gfni {
+                kernel_for!(v::row_vnni_gfni, w, n)
+            } else {
+                kernel_for!(v::row_vnni, w, n)
+            })
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            Some(kernel_for!(v::row_avx2, w, n))
+        } else {
+            None
+        };
+        if let Some(kernel) = kernel {
+            // SAFETY: each kernel's CPU features were checked where it was
+            // picked (has_quad_kernel: AVX-512F/BW/VNNI/VBMI; has_vnni:
+            // AVX-512F/BW/VNNI; GFNI for the *_gfni ones; AVX2 and FMA),
+            // the quad kernels get quad-layout activations of q4_0 or
+            // mxfp4 weights, and the lengths were asserted above.
+            unsafe { kernel(weights, x, bs.start, out, stride) };
             return;
         }
     }
@@ -408,80 +378,37 @@ mod tests {
                             row_portable(w, &weights, &x, b0..b0 + n, &mut out, stride);
                             versions.push(("portable", out.clone()));
                             #[cfg(target_arch = "x86_64")]
-                            if layout == Layout::Quads {
-                                use super::super::q8_dot_x86 as v;
-                                let args = (&weights[..], &x, b0);
-                                // SAFETY: has_quad_kernel checked above; lengths as dot_rows asserts
-                                unsafe {
-                                    by_format_rows!(
-                                        v::row_quads,
-                                        [],
-                                        w,
-                                        n,
-                                        (args.0, args.1, args.2, &mut out, stride)
-                                    )
-                                };
-                                versions.push(("quads without gfni", out.clone()));
-                                if std::is_x86_feature_detected!("gfni") {
-                                    // SAFETY: as above, and GFNI checked
-                                    unsafe {
-                                        by_format_rows!(
-                                            v::row_quads_gfni,
-                                            [],
-                                            w,
-                                            n,
-                                            (args.0, args.1, args.2, &mut out, stride)
-                                        )
-                                    };
-                                    versions.push(("quads with gfni", out.clone()));
-                                }
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            if layout == Layout::Natural {
+                            {
                                 use super::super::int8_dot::has_vnni;
                                 use super::super::q8_dot_x86 as v;
-                                let args = (&weights[..], &x, b0);
+                                let gfni = std::is_x86_feature_detected!("gfni");
                                 let avx2 = std::is_x86_feature_detected!("avx2")
                                     && std::is_x86_feature_detected!("fma");
-                                let gfni = std::is_x86_feature_detected!("gfni");
-                                if avx2 {
-                                    // SAFETY: AVX2 and FMA checked; lengths as dot_rows asserts
-                                    unsafe {
-                                        by_format_rows!(
-                                            v::row_avx2,
-                                            [],
-                                            w,
-                                            n,
-                                            (args.0, args.1, args.2, &mut out, stride)
-                                        )
-                                    };
-                                    versions.push(("avx2", out.clone()));
-                                }
-                                if has_vnni() {
-                                    // SAFETY: AVX-512F/BW/VNNI checked; lengths as dot_rows asserts
-                                    unsafe {
-                                        by_format_rows!(
-                                            v::row_vnni,
-                                            [],
-                                            w,
-                                            n,
-                                            (args.0, args.1, args.2, &mut out, stride)
-                                        )
-                                    };
-                                    versions.push(("vnni without gfni", out.clone()));
-                                }
-                                if has_vnni() && gfni {
-                                    // SAFETY: AVX-512F/BW/VNNI and GFNI checked; lengths as dot_rows asserts
-                                    unsafe {
-                                        by_format_rows!(
-                                            v::row_vnni_gfni,
-                                            [],
-                                            w,
-                                            n,
-                                            (args.0, args.1, args.2, &mut out, stride)
-                                        )
-                                    };
-                                    versions.push(("vnni with gfni", out.clone()));
+                                let quads = layout == Layout::Quads;
+                                let vnni = !quads && has_vnni();
+                                let kernels: [(&str, bool, Kernel); 5] = [
+                                    ("quads", quads, kernel_for!(v::row_quads, w, n)),
+                                    (
+                                        "quads, gfni",
+                                        quads && gfni,
+                                        kernel_for!(v::row_quads_gfni, w, n),
+                                    ),
+                                    ("avx2", !quads && avx2, kernel_for!(v::row_avx2, w, n)),
+                                    ("vnni", vnni, kernel_for!(v::row_vnni, w, n)),
+                                    (
+                                        "vnni, gfni",
+                                        vnni && gfni,
+                                        kernel_for!(v::row_vnni_gfni, w, n),
+                                    ),
+                                ];
+                                for (name, runs, kernel) in kernels {
+                                    if runs {
+                                        // SAFETY: each kernel's features checked in `runs`
+                                        // (the quad layout only where has_quad_kernel);
+                                        // lengths as dot_rows asserts
+                                        unsafe { kernel(&weights, &x, b0, &mut out, stride) };
+                                        versions.push((name, out.clone()));
+                                    }
                                 }
                             }
                             for (name, got) in versions {
