@@ -172,6 +172,8 @@ fn raw_qmatmul_q8(x: Tensor, w: QuantizedTensor) -> Result(Tensor, TensorError)
 /// 32, `NonFinite` for NaN or infinity in `x`, and the errors of `qmatmul`.
 ///
 /// ```gleam
+/// let assert Ok(w) = viva_tensor.random_normal([64, 32], seed: 1, mean: 0.0, std: 1.0, dtype: F32)
+/// let assert Ok(x) = viva_tensor.random_normal([2, 32], seed: 2, mean: 0.0, std: 1.0, dtype: F32)
 /// let assert Ok(q) = quantize(w, Q40)
 /// let assert Ok(y) = qmatmul_q8(x, q)
 /// viva_tensor.shape(y) // -> [2, 64]
