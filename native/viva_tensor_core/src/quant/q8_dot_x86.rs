@@ -310,7 +310,7 @@ macro_rules! quads_body {
 /// # Safety
 /// AVX-512F, BW, VNNI and VBMI, and GFNI; `F` is q4_0 or MXFP4; `x` is in
 /// the quad layout; otherwise as [`row_vnni_gfni`].
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,gfni,f16c")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,gfni")]
 pub(super) unsafe fn row_quads_gfni<const F: u8, const R: usize>(
     weights: &[u8],
     x: &Q8Activations,
@@ -326,7 +326,7 @@ pub(super) unsafe fn row_quads_gfni<const F: u8, const R: usize>(
 ///
 /// # Safety
 /// As [`row_quads_gfni`], without GFNI.
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi")]
 pub(super) unsafe fn row_quads<const F: u8, const R: usize>(
     weights: &[u8],
     x: &Q8Activations,
