@@ -1,11 +1,20 @@
 //! The activations of [`super::qmatmul_q8`]: rows quantized to int8 in
 //! blocks of 32, laid out for the kernels of [`super::q8_dot`].
 
+use rayon::prelude::*;
+
 use super::q8_dot::{Q8Weight, BLOCK};
 
 /// Codes per group: 4 blocks. Rows are padded with zero codes to whole
 /// groups, so no kernel needs a tail for the activations.
 pub const GROUP: usize = 4 * BLOCK;
+
+/// One row as [`Q8Activations::quantize_in`] fills it: values, codes,
+/// lane biases, lane scales.
+type RowParts<'a> = (((&'a [f32], &'a mut [i8]), &'a mut [i32]), &'a mut [f32]);
+
+/// Values from which [`Q8Activations::quantize`] splits rows over threads.
+const PARALLEL_VALUES: usize = 1 << 16;
 
 /// How a row's codes are ordered, and what one 32-bit lane covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,44 +219,28 @@ impl Q8Activations {
             q.lane_scale.as_mut_slice(),
         );
         let bias = w.bias();
-        for (b, row) in x.chunks_exact(k).enumerate() {
-            let c = &mut cs[b * stride..][..stride];
-            let (lb, ls) = (&mut bs[b * lanes..][..lanes], &mut ss[b * lanes..][..lanes]);
+        let quantize = |(((row, c), lb), ls): RowParts| {
             #[cfg(target_arch = "x86_64")]
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked)
                 unsafe { quantize_row_avx2(row, c, lb, ls, bias, layout) };
-                continue;
+                return;
             }
             quantize_row(row, c, lb, ls, bias, layout);
-        }
-        q
-    }
-
-    /// The rows of `parts` (all of the same `k` and layout) in order, as
-    /// one.
-    ///
-    /// # Panics
-    /// When `parts` is empty or their `k` or layouts differ.
-    pub fn concat(parts: Vec<Q8Activations>) -> Self {
-        let first = parts.first().expect("at least one part");
-        let (k, layout) = (first.k, first.layout);
-        assert!(
-            parts.iter().all(|p| p.k == k && p.layout == layout),
-            "parts of one k and layout"
-        );
-        let mut q = Self::zeroed(parts.iter().map(|p| p.m).sum(), k, layout);
-        let (stride, lanes) = (q.stride, q.lanes);
-        let mut at = 0;
-        for p in &parts {
-            let rows = at..at + p.m;
-            q.codes.as_mut_slice()[rows.start * stride..rows.end * stride]
-                .copy_from_slice(p.codes.as_slice());
-            q.lane_bias.as_mut_slice()[rows.start * lanes..rows.end * lanes]
-                .copy_from_slice(p.lane_bias.as_slice());
-            q.lane_scale.as_mut_slice()[rows.start * lanes..rows.end * lanes]
-                .copy_from_slice(p.lane_scale.as_slice());
-            at = rows.end;
+        };
+        // one row of 4096 takes microseconds: only big batches are split
+        if x.len() >= PARALLEL_VALUES {
+            x.par_chunks_exact(k)
+                .zip(cs.par_chunks_mut(stride))
+                .zip(bs.par_chunks_mut(lanes))
+                .zip(ss.par_chunks_mut(lanes))
+                .for_each(quantize);
+        } else {
+            x.chunks_exact(k)
+                .zip(cs.chunks_mut(stride))
+                .zip(bs.chunks_mut(lanes))
+                .zip(ss.chunks_mut(lanes))
+                .for_each(quantize);
         }
         q
     }
@@ -369,21 +362,5 @@ mod tests {
         }
         // element 16 of block 1 is the second part's second run
         assert_eq!(Layout::Quads.position(BLOCK + 16), 64 + 16);
-    }
-
-    #[test]
-    fn concat_keeps_rows_in_order() {
-        let x = values(4 * 64);
-        let whole = Q8Activations::quantize_in(&x, 64, Q8Weight::Mxfp4, Layout::Quads);
-        let parts = vec![
-            Q8Activations::quantize_in(&x[..64], 64, Q8Weight::Mxfp4, Layout::Quads),
-            Q8Activations::quantize_in(&x[64..], 64, Q8Weight::Mxfp4, Layout::Quads),
-        ];
-        let joined = Q8Activations::concat(parts);
-        for b in 0..4 {
-            assert_eq!(joined.codes(b), whole.codes(b));
-            assert_eq!(joined.padded_row(b).1, whole.padded_row(b).1);
-            assert_eq!(joined.block_scale(b, 1), whole.block_scale(b, 1));
-        }
     }
 }

@@ -73,9 +73,17 @@ impl Q8Weight {
     /// Bytes per 32-value block.
     pub const fn block_bytes(self) -> usize {
         match self {
-            Q8Weight::Q4_0 => 18,
-            Q8Weight::Q8_0 => 34,
-            Q8Weight::Mxfp4 => 17,
+            Q8Weight::Q4_0 => super::ggml_q4_0::BLOCK_BYTES,
+            Q8Weight::Q8_0 => super::ggml_q8_0::BLOCK_BYTES,
+            Q8Weight::Mxfp4 => super::mxfp4::BLOCK_BYTES,
+        }
+    }
+
+    /// Where a block's code bytes start (after its scale).
+    pub const fn codes_at(self) -> usize {
+        match self {
+            Q8Weight::Q4_0 | Q8Weight::Q8_0 => 2,
+            Q8Weight::Mxfp4 => 1,
         }
     }
 
@@ -107,10 +115,11 @@ impl Q8Weight {
                 byte >> 4
             }
         };
+        let codes = &b[self.codes_at()..self.block_bytes()];
         match self {
-            Q8Weight::Q4_0 => std::array::from_fn(|j| nibble(&b[2..18], j) as i8 - 8),
-            Q8Weight::Q8_0 => std::array::from_fn(|j| b[2 + j] as i8),
-            Q8Weight::Mxfp4 => std::array::from_fn(|j| DOUBLED[nibble(&b[1..17], j) as usize]),
+            Q8Weight::Q4_0 => std::array::from_fn(|j| nibble(codes, j) as i8 - 8),
+            Q8Weight::Q8_0 => std::array::from_fn(|j| codes[j] as i8),
+            Q8Weight::Mxfp4 => std::array::from_fn(|j| DOUBLED[nibble(codes, j) as usize]),
         }
     }
 }
@@ -165,9 +174,20 @@ macro_rules! kernel_for {
 /// Rust has no enum const parameters), so each kernel is compiled once per
 /// format with its format's unpacking and nothing else in the loop.
 pub(super) mod format_ids {
+    use super::Q8Weight;
+
     pub const Q4_0: u8 = 0;
     pub const Q8_0: u8 = 1;
     pub const MXFP4: u8 = 2;
+
+    /// The kind a format constant stands for.
+    pub const fn kind(f: u8) -> Q8Weight {
+        match f {
+            Q4_0 => Q8Weight::Q4_0,
+            Q8_0 => Q8Weight::Q8_0,
+            _ => Q8Weight::Mxfp4,
+        }
+    }
 }
 
 /// `out[r · stride + i] = Σ_blocks scale · dx · Σ v·c` of weight row `r`

@@ -8,19 +8,10 @@ use std::arch::x86_64::*;
 
 use super::e2m1::DOUBLED;
 use super::q8_activations::{Q8Activations, GROUP};
-use super::q8_dot::format_ids::{MXFP4, Q4_0, Q8_0};
+use super::q8_dot::format_ids::{kind, MXFP4, Q4_0, Q8_0};
 use super::q8_dot::BLOCK;
 use super::qdot_avx2::STREAM_PREFETCH_BYTES;
-use super::qdot_avx512::{e8m0_halves, f16_values};
-
-/// Bytes per block of format `F`.
-const fn block_bytes(f: u8) -> usize {
-    match f {
-        Q4_0 => 18,
-        Q8_0 => 34,
-        _ => 17,
-    }
-}
+use super::qdot_avx512::{e8m0_halves, f16_values, le_u16};
 
 /// The per-block scale table of format `F`, indexed by its header bytes
 /// ([`header`]): f16 → f32 for q4_0 and q8_0, E8M0 → half the scale for
@@ -43,7 +34,7 @@ unsafe fn header(f: u8, b: *const u8) -> usize {
     if f == MXFP4 {
         *b as usize
     } else {
-        u16::from_le((b as *const u16).read_unaligned()) as usize
+        le_u16(b)
     }
 }
 
@@ -59,7 +50,7 @@ macro_rules! vnni_body {
     ($gfni:expr, $weights:ident, $x:ident, $b0:ident, $out:ident, $stride:ident) => {{
         let (weights, x, b0, out, stride): (&[u8], &Q8Activations, usize, &mut [f32], usize) =
             ($weights, $x, $b0, $out, $stride);
-        let bytes = block_bytes(F);
+        let (bytes, at) = (kind(F).block_bytes(), kind(F).codes_at());
         let blocks = x.len() / BLOCK;
         let scales = scale_table(F);
         let rows: [(&[i8], &[i32], &[f32]); R] = std::array::from_fn(|b| x.padded_row(b0 + b));
@@ -70,7 +61,6 @@ macro_rules! vnni_body {
         const HIGH: i64 = 0x1020_4080_0000_0000;
         let split = _mm512_setr_epi64(LOW, LOW, HIGH, HIGH, LOW, LOW, HIGH, HIGH);
         let lut = _mm512_broadcast_i32x4(_mm_loadu_si128(e2m1_bytes(128).as_ptr() as *const _));
-        let at = if F == Q4_0 || F == Q8_0 { 2 } else { 1 };
         let step = |acc: &mut [__m512; R], a: *const u8, c: *const u8, pair: usize| {
             _mm_prefetch::<_MM_HINT_T0>(a.wrapping_add(STREAM_PREFETCH_BYTES) as *const i8);
             // the 64 unsigned values of blocks a and c, in element order
@@ -194,7 +184,7 @@ macro_rules! quads_body {
         let (weights, x, b0, out, stride): (&[u8], &Q8Activations, usize, &mut [f32], usize) =
             ($weights, $x, $b0, $out, $stride);
         debug_assert!(F == Q4_0 || F == MXFP4);
-        let bytes = block_bytes(F);
+        let (bytes, at) = (kind(F).block_bytes(), kind(F).codes_at());
         let blocks = x.len() / BLOCK;
         let rows: [(&[i8], &[i32], &[f32]); R] = std::array::from_fn(|b| x.padded_row(b0 + b));
         let nibble = _mm512_set1_epi8(0x0F);
@@ -202,7 +192,6 @@ macro_rules! quads_body {
         // nibble moved down
         let high = _mm512_set1_epi64(0x1020_4080_0000_0000);
         let lut = _mm512_broadcast_i32x4(_mm_loadu_si128(e2m1_bytes(128).as_ptr() as *const _));
-        let at = if F == Q4_0 { 2 } else { 1 };
         // byte t of the gathered codes: block t / 16's code byte t % 16,
         // from the 64 + 8 bytes the group's loads hold
         let gather: [u8; 64] = std::array::from_fn(|t| (at + t / 16 * bytes + t % 16) as u8);
@@ -352,7 +341,7 @@ pub(super) unsafe fn row_avx2<const F: u8, const R: usize>(
     out: &mut [f32],
     stride: usize,
 ) {
-    let bytes = block_bytes(F);
+    let (bytes, at) = (kind(F).block_bytes(), kind(F).codes_at());
     let blocks = x.len() / BLOCK;
     let scales = scale_table(F);
     let rows: [(&[i8], &[i32], &[f32]); R] = std::array::from_fn(|b| x.padded_row(b0 + b));
@@ -366,7 +355,7 @@ pub(super) unsafe fn row_avx2<const F: u8, const R: usize>(
         let v = if F == Q8_0 {
             _mm256_loadu_si256(a.add(2) as *const __m256i)
         } else {
-            let q = _mm_loadu_si128(a.add(if F == Q4_0 { 2 } else { 1 }) as *const __m128i);
+            let q = _mm_loadu_si128(a.add(at) as *const __m128i);
             let n = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16::<4>(q), q), nibble);
             if F == MXFP4 {
                 _mm256_shuffle_epi8(lut, n)

@@ -203,7 +203,7 @@ trait NibbleFormat {
 /// # Safety
 /// Two readable bytes at `p`.
 #[inline(always)]
-unsafe fn le_u16(p: *const u8) -> usize {
+pub(super) unsafe fn le_u16(p: *const u8) -> usize {
     u16::from_le((p as *const u16).read_unaligned()) as usize
 }
 

@@ -23,8 +23,6 @@
 //! Rows must be whole blocks (`in % 32 == 0`): a block crossing into the
 //! next row has no activation block to pair with.
 
-use rayon::prelude::*;
-
 use super::q8_activations::Q8Activations;
 use super::q8_dot::{dot_rows, Q8Weight, MAX_ROWS};
 use super::qmatmul::{for_each_chunk, Operands};
@@ -76,7 +74,7 @@ pub fn qmatmul_q8(x: &Tensor, w: &QuantizedTensor) -> Result<Tensor> {
     if m == 0 || n == 0 || k == 0 {
         return ops.finish(vec![0f32; m * n]);
     }
-    let xq = quantize(x, k, kind);
+    let xq = Q8Activations::quantize(x, k, kind);
     let row_bytes = k / 32 * kind.block_bytes();
     let mut yt = vec![0f32; n * m];
     let parallel = m * n * k >= SERIAL_MAX_WORK;
@@ -90,19 +88,6 @@ pub fn qmatmul_q8(x: &Tensor, w: &QuantizedTensor) -> Result<Tensor> {
         Ok(())
     })?;
     ops.finish(yt)
-}
-
-/// [`Q8Activations::quantize`], rows in parallel when there are many.
-fn quantize(x: &[f32], k: usize, kind: Q8Weight) -> Q8Activations {
-    // one row of 4096 takes microseconds; only big batches are worth splitting
-    if x.len() < 1 << 16 {
-        return Q8Activations::quantize(x, k, kind);
-    }
-    let parts: Vec<Q8Activations> = x
-        .par_chunks(k * 64)
-        .map(|rows| Q8Activations::quantize(rows, k, kind))
-        .collect();
-    Q8Activations::concat(parts)
 }
 
 #[cfg(test)]
